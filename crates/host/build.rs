@@ -42,10 +42,15 @@ fn spin_sdk_wit_dir(workspace: &Path) -> Result<PathBuf> {
         .output()
         .context("running cargo metadata")?;
     if !output.status.success() {
-        bail!("cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let meta: serde_json::Value = serde_json::from_slice(&output.stdout)?;
-    let packages = meta["packages"].as_array().context("no packages in metadata")?;
+    let packages = meta["packages"]
+        .as_array()
+        .context("no packages in metadata")?;
     let manifest = packages
         .iter()
         .find(|p| p["name"] == "spin-sdk")

@@ -44,6 +44,10 @@ impl Application {
     /// Reads and validates everything, then compiles the selected components.
     pub async fn load(options: &UpOptions) -> Result<Self> {
         let app = App::from_file(&options.manifest)?;
+        app.check_host_requirements()?;
+        for warning in &app.warnings {
+            tracing::warn!("{warning}");
+        }
         let mut providers: Vec<Box<dyn Provider>> = Vec::new();
         match &options.runtime_config {
             Some(path) => {
@@ -114,9 +118,20 @@ impl Application {
     /// Whether any long-running trigger (HTTP, Redis, cron) is selected.
     pub fn has_long_running_triggers(&self) -> bool {
         let selected = |id: &String| self.selected.contains(id);
-        self.app.http_triggers.iter().any(|t| selected(&t.component))
-            || self.app.redis_triggers.iter().any(|t| selected(&t.component))
-            || self.app.cron_triggers.iter().any(|t| selected(&t.component))
+        self.app
+            .http_triggers
+            .iter()
+            .any(|t| selected(&t.component))
+            || self
+                .app
+                .redis_triggers
+                .iter()
+                .any(|t| selected(&t.component))
+            || self
+                .app
+                .cron_triggers
+                .iter()
+                .any(|t| selected(&t.component))
     }
 
     /// Starts the HTTP, Redis and cron triggers. Returns once the HTTP listener is bound and
@@ -125,7 +140,10 @@ impl Application {
     pub async fn start(
         &self,
         listen: SocketAddr,
-    ) -> Result<(SocketAddr, impl std::future::Future<Output = Result<()>> + use<>)> {
+    ) -> Result<(
+        SocketAddr,
+        impl std::future::Future<Output = Result<()>> + use<>,
+    )> {
         let mut tasks: Vec<tokio::task::JoinHandle<Result<()>>> = Vec::new();
 
         let mut routes = Vec::new();

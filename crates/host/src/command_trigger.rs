@@ -24,7 +24,10 @@ pub async fn run(runtime: &Runtime, component_id: &str) -> Result<()> {
                 if exit.0 == 0 {
                     return Ok(());
                 }
-                bail!("command component `{component_id}` exited with status {}", exit.0);
+                bail!(
+                    "command component `{component_id}` exited with status {}",
+                    exit.0
+                );
             }
             Err(anyhow::Error::from(err))
                 .with_context(|| format!("command component `{component_id}` trapped"))

@@ -123,14 +123,21 @@ impl Runtime {
             let linker = linker.clone();
             tasks.push(tokio::task::spawn_blocking(move || {
                 let component = compile(&engine, &spec.source).with_context(|| {
-                    format!("loading component `{}` from {}", spec.runtime.id, spec.source.display())
-                })?;
-                let pre = linker.instantiate_pre(&component).map_err(anyhow::Error::from).with_context(|| {
                     format!(
-                        "component `{}` imports an interface this host does not provide",
-                        spec.runtime.id
+                        "loading component `{}` from {}",
+                        spec.runtime.id,
+                        spec.source.display()
                     )
                 })?;
+                let pre = linker
+                    .instantiate_pre(&component)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| {
+                        format!(
+                            "component `{}` imports an interface this host does not provide",
+                            spec.runtime.id
+                        )
+                    })?;
                 anyhow::Ok(LoadedComponent {
                     runtime: Arc::new(spec.runtime),
                     pre,

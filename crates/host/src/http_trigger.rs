@@ -25,6 +25,7 @@ use wasmtime_wasi_http::{
 };
 
 use crate::{
+    allowed_hosts::is_service_chaining_host,
     engine::Runtime,
     outbound_http::{BoxFuture, LocalDispatch},
     router::{RouteMatch, Router},
@@ -60,9 +61,11 @@ impl HttpTrigger {
         let mut handlers = HashMap::new();
         for id in routes.iter().map(|(_, id)| id).chain(private) {
             let component = runtime.component(id)?;
-            let pre = ProxyPre::new(component.pre.clone()).map_err(anyhow::Error::from).with_context(|| {
-                format!("component `{id}` does not export wasi:http/incoming-handler@0.2.x")
-            })?;
+            let pre = ProxyPre::new(component.pre.clone())
+                .map_err(anyhow::Error::from)
+                .with_context(|| {
+                    format!("component `{id}` does not export wasi:http/incoming-handler@0.2.x")
+                })?;
             handlers.insert(id.clone(), pre);
         }
         let trigger = Arc::new_cyclic(|me| Self {
@@ -151,9 +154,11 @@ impl HttpTrigger {
         let full_url = req.uri().to_string();
         let path = req.uri().path().to_owned();
         let extra = route_match.spin_headers(&full_url, &path, client_addr);
+        // Appended, not inserted: a client-sent header of the same name reaches the guest too,
+        // as in Spin (crates/trigger-http/src/wasi.rs `prepare_request`).
         let headers = req.headers_mut();
         for (name, value) in extra {
-            headers.insert(
+            headers.append(
                 HeaderName::from_bytes(name.as_bytes())?,
                 HeaderValue::from_str(&value)?,
             );
@@ -168,7 +173,10 @@ impl HttpTrigger {
         let mut store = self.runtime.new_store(component);
         let proxy = pre.instantiate_async(&mut store).await?;
 
-        let request = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let request = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)?;
         let (response_tx, response_rx) = tokio::sync::oneshot::channel();
         let outparam = store.data_mut().http().new_response_outparam(response_tx)?;
 
@@ -254,8 +262,7 @@ fn strip_forbidden_headers(req: &mut Request<WasiBody>) {
         .headers()
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(|host| host.split(':').next().unwrap_or(host).ends_with(".spin.internal"))
-        .unwrap_or(false);
+        .is_some_and(is_service_chaining_host);
     if chained {
         req.headers_mut().remove(http::header::HOST);
     }
@@ -270,7 +277,8 @@ fn set_request_uri(req: &mut Request<WasiBody>) -> Result<()> {
         .get(http::header::HOST)
         .map(|h| -> Result<Authority> {
             let host = h.to_str().context("'Host' header is not valid UTF-8")?;
-            host.parse().context("'Host' header contains an invalid authority")
+            host.parse()
+                .context("'Host' header contains an invalid authority")
         })
         .transpose()?;
     let authority = match (header_authority, parts.authority.take()) {

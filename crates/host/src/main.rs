@@ -6,7 +6,10 @@ use clap::{Parser, Subcommand};
 use spin_host::app::{UpOptions, up};
 
 #[derive(Parser)]
-#[command(version, about = "Runs spin.toml applications under Wasmtime with Spin's semantics")]
+#[command(
+    version,
+    about = "Runs spin.toml applications under Wasmtime with Spin's semantics"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -422,7 +422,7 @@ impl App {
                 .filter(|dir| !dir.as_os_str().is_empty())
                 .unwrap_or(Path::new(".")),
         )
-            .with_context(|| format!("Invalid manifest dir {:?}", path.parent()))?;
+        .with_context(|| format!("Invalid manifest dir {:?}", path.parent()))?;
         Self::from_toml_str(&text, &base_dir)
             .with_context(|| format!("Failed to load Spin app from {path:?}"))
     }

@@ -10,7 +10,10 @@ use std::{future::Future, pin::Pin, sync::Arc};
 
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::state::{ComponentRuntime, Services};
+use crate::{
+    allowed_hosts::parse_service_chaining_target,
+    state::{ComponentRuntime, Services},
+};
 
 /// A boxed future as the wasi-http hooks want it.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -39,14 +42,13 @@ pub struct OutboundHttp {
     pub(crate) services: Arc<Services>,
 }
 
-/// The host part of `http://<component>.spin.internal`, if that is what `uri` addresses.
-pub fn service_chaining_target(uri: &http::Uri) -> Option<String> {
-    let host = uri.host()?;
-    let component = host.strip_suffix(".spin.internal")?;
-    (!component.is_empty() && !component.contains('.')).then(|| component.to_owned())
-}
-
-type SendResult = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), Error>> + Send>), Error>;
+type SendResult = Result<
+    (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ),
+    Error,
+>;
 
 impl WasiHttpHooks for OutboundHttp {
     /// A guest request without a scheme and authority is a request to the app itself.
@@ -78,17 +80,23 @@ impl WasiHttpHooks for OutboundHttp {
                 return Ok((response, done));
             }
 
-            if let Some(target) = service_chaining_target(&uri) {
+            if let Some(target) = parse_service_chaining_target(&uri) {
                 if !component.allowed_hosts.allows_url(&uri.to_string(), "http") {
                     deny(&component.id, &uri);
                     return Err(Error::HttpRequestDenied);
                 }
                 let local = local_dispatch(&services)?;
-                let response = local.to_component(target, request).await.map_err(internal)?;
+                let response = local
+                    .to_component(target, request)
+                    .await
+                    .map_err(internal)?;
                 return Ok((response, done));
             }
 
-            if !component.allowed_hosts.allows_url(&uri.to_string(), "https") {
+            if !component
+                .allowed_hosts
+                .allows_url(&uri.to_string(), "https")
+            {
                 deny(&component.id, &uri);
                 return Err(Error::HttpRequestDenied);
             }
@@ -112,9 +120,11 @@ fn local_dispatch(services: &Services) -> Result<Arc<dyn LocalDispatch>, Error> 
 
 fn internal(err: anyhow::Error) -> Error {
     tracing::error!("in-process HTTP request failed: {err:#}");
-    Error::from(wasmtime_wasi_http::p2::bindings::http::types::ErrorCode::InternalError(Some(
-        format!("{err:#}"),
-    )))
+    Error::from(
+        wasmtime_wasi_http::p2::bindings::http::types::ErrorCode::InternalError(Some(format!(
+            "{err:#}"
+        ))),
+    )
 }
 
 /// Spin tells the operator why a request was refused, since the guest only sees

@@ -445,3 +445,253 @@ impl FromRedisValue for RedisResults {
         Ok(RedisResults(values))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flatten(value: Value) -> redis::RedisResult<Vec<String>> {
+        RedisResults::from_redis_value(&value)
+            .map(|RedisResults(results)| results.iter().map(|r| format!("{r:?}")).collect())
+    }
+
+    /// host.rs `RedisResults`: nested arrays and sets flatten depth-first; `OK` is a status;
+    /// doubles and big numbers are their text; booleans are 0/1.
+    #[test]
+    fn execute_replies_flatten_like_spin() {
+        let reply = Value::Array(vec![
+            Value::Int(7),
+            Value::BulkString(b"v".to_vec()),
+            Value::Nil,
+            Value::SimpleString("PONG".into()),
+            Value::Okay,
+            Value::Set(vec![Value::Double(1.5), Value::Boolean(true)]),
+            Value::BigNumber(12345678901234567890u64.into()),
+        ]);
+        assert_eq!(
+            flatten(reply).unwrap(),
+            [
+                "RedisResult::Int64(7)",
+                "RedisResult::Binary([118])",
+                "RedisResult::Nil",
+                "RedisResult::Status(\"PONG\")",
+                "RedisResult::Status(\"OK\")",
+                format!("RedisResult::Binary({:?})", b"1.5".to_vec()).as_str(),
+                "RedisResult::Int64(1)",
+                format!(
+                    "RedisResult::Binary({:?})",
+                    b"12345678901234567890".to_vec()
+                )
+                .as_str(),
+            ]
+        );
+    }
+
+    #[test]
+    fn maps_are_refused_as_type_errors() {
+        let err = flatten(Value::Map(vec![(Value::Int(1), Value::Int(2))])).unwrap_err();
+        assert_eq!(err.kind(), redis::ErrorKind::TypeError);
+        assert!(
+            err.to_string().contains("Redis Map type is not supported"),
+            "{err}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod redis_tests {
+    //! Against the real Redis: `redis://127.0.0.1:6379` unless `SPIN_HOST_TEST_REDIS_URL`
+    //! names another; set it to `skip` to skip these tests.
+
+    use super::*;
+
+    fn redis_url() -> Option<String> {
+        match std::env::var("SPIN_HOST_TEST_REDIS_URL") {
+            Ok(url) if url == "skip" => None,
+            Ok(url) => Some(url),
+            Err(_) => Some("redis://127.0.0.1:6379".into()),
+        }
+    }
+
+    async fn open(clients: &Clients, url: &str) -> Connection {
+        Connection::open(clients, url.to_owned(), |_, _| true)
+            .await
+            .unwrap_or_else(|e| panic!("opening {url}: {e:?}"))
+    }
+
+    /// A key no other test run uses.
+    fn unique_key(name: &str) -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        format!("spin-host-test:{name}:{}:{nanos}", std::process::id())
+    }
+
+    /// host.rs `open`: a refused host and an unparsable address are both `invalid-address`;
+    /// a valid address nobody answers on is `other`.
+    #[tokio::test]
+    async fn open_errors_match_spin() {
+        let clients = Clients::default();
+        let asked = Mutex::new(Vec::new());
+        let err = Connection::open(&clients, "redis://10.9.9.9:6379".into(), |url, scheme| {
+            asked
+                .lock()
+                .unwrap()
+                .push((url.to_owned(), scheme.to_owned()));
+            false
+        })
+        .await
+        .err();
+        assert!(matches!(err, Some(Error::InvalidAddress)), "{err:?}");
+        assert_eq!(
+            asked.into_inner().unwrap(),
+            [("redis://10.9.9.9:6379".to_owned(), "redis".to_owned())]
+        );
+
+        let err = Connection::open(&clients, "not a url".into(), |_, _| true)
+            .await
+            .err();
+        assert!(matches!(err, Some(Error::InvalidAddress)), "{err:?}");
+
+        let err = Connection::open(&clients, "redis://127.0.0.1:1".into(), |_, _| true)
+            .await
+            .err();
+        assert!(matches!(err, Some(Error::Other(_))), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn commands_behave_as_in_spin() {
+        let Some(url) = redis_url() else { return };
+        let clients = Clients::default();
+        let conn = open(&clients, &url).await;
+        let (key, set_key, counter) = (unique_key("k"), unique_key("s"), unique_key("n"));
+
+        assert_eq!(conn.get(&clients, &key).await.unwrap(), None);
+        conn.set(&clients, &key, b"v1").await.unwrap();
+        assert_eq!(
+            conn.get(&clients, &key).await.unwrap(),
+            Some(b"v1".to_vec())
+        );
+
+        assert_eq!(conn.incr(&clients, &counter).await.unwrap(), 1);
+        assert_eq!(conn.incr(&clients, &counter).await.unwrap(), 2);
+        // Spin reports a non-integer value as `other`, not `type-error`.
+        let err = conn.incr(&clients, &key).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Other(m) if m.contains("not an integer")),
+            "{err:?}"
+        );
+
+        let members = vec!["a".to_string(), "b".to_string(), "a".to_string()];
+        assert_eq!(conn.sadd(&clients, &set_key, &members).await.unwrap(), 2);
+        let mut got = conn.smembers(&clients, &set_key).await.unwrap();
+        got.sort();
+        assert_eq!(got, ["a", "b"]);
+        assert_eq!(
+            conn.srem(&clients, &set_key, &["a".into(), "z".into()])
+                .await
+                .unwrap(),
+            1
+        );
+        // A server-side WRONGTYPE is not the client-side type error Spin maps to `type-error`.
+        let err = conn.sadd(&clients, &key, &["x".into()]).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Other(m) if m.starts_with("WRONGTYPE")),
+            "{err:?}"
+        );
+
+        let results = conn
+            .execute(
+                &clients,
+                "MGET",
+                vec![
+                    RedisParameter::Binary(key.clone().into_bytes()),
+                    RedisParameter::Binary(b"spin-host-test:missing".to_vec()),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            results.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>(),
+            [
+                format!("RedisResult::Binary({:?})", b"v1".to_vec()),
+                "RedisResult::Nil".into()
+            ]
+        );
+        let results = conn
+            .execute(
+                &clients,
+                "INCRBY",
+                vec![
+                    RedisParameter::Binary(counter.clone().into_bytes()),
+                    RedisParameter::Int64(40),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(format!("{results:?}"), "[RedisResult::Int64(42)]");
+        let err = conn
+            .execute(&clients, "NOSUCHCOMMAND", vec![])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Other(_)), "{err:?}");
+
+        conn.publish(&clients, "spin-host-test", b"hello")
+            .await
+            .unwrap();
+
+        let deleted = conn
+            .del(&clients, &[key, set_key, counter, unique_key("never-set")])
+            .await
+            .unwrap();
+        assert_eq!(deleted, 3);
+    }
+
+    /// A shared connection that breaks is forgotten, so the next `open` reconnects.
+    #[tokio::test]
+    async fn broken_connections_are_replaced() {
+        let Some(url) = redis_url() else { return };
+        let clients = Clients::default();
+        let conn = open(&clients, &url).await;
+        let id = match conn
+            .execute(
+                &clients,
+                "CLIENT",
+                vec![RedisParameter::Binary(b"ID".to_vec())],
+            )
+            .await
+            .unwrap()[..]
+        {
+            [RedisResult::Int64(id)] => id,
+            ref other => panic!("CLIENT ID gave {other:?}"),
+        };
+
+        let mut killer = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let killed: i64 = redis::cmd("CLIENT")
+            .arg("KILL")
+            .arg("ID")
+            .arg(id)
+            .query_async(&mut killer)
+            .await
+            .unwrap();
+        assert_eq!(killed, 1);
+
+        let err = conn.get(&clients, "spin-host-test:any").await.unwrap_err();
+        assert!(matches!(err, Error::Other(_)), "{err:?}");
+        assert!(
+            clients.lock().get(&url).is_none(),
+            "broken connection still cached"
+        );
+
+        let again = open(&clients, &url).await;
+        assert_eq!(
+            again.get(&clients, "spin-host-test:missing").await.unwrap(),
+            None
+        );
+    }
+}

@@ -13,7 +13,7 @@
 //!   `datetime` parameter cannot be bound to `timestamptz`, `int8` binds to PostgreSQL's
 //!   one-byte `"char"`, an empty result has no columns).
 //!
-//! Deliberate differences from Spin, all in how pooled clients are handed back:
+//! Deliberate differences from Spin:
 //! - Pooled clients are recycled with `ROLLBACK` before deadpool's `Clean` statements, because
 //!   `Clean` alone hands a transaction left open by a guest that died between `BEGIN` and
 //!   `COMMIT` to the next request.
@@ -23,6 +23,8 @@
 //! - TLS uses rustls with the webpki (Mozilla) roots where Spin uses native-tls.
 //! - Error text built from `anyhow` errors uses `{:#}` (one line) where Spin uses `{:?}`, so a
 //!   host backtrace can never reach the guest.
+//! - Pools are kept for every address ever opened (Spin's cache keeps 16), and there is no
+//!   limit on open connections beyond each pool's 64 clients.
 
 // The WIT `error` is what the guest receives, so it is returned by value as Spin does, however
 // large its `db-error` case makes it.
@@ -973,5 +975,745 @@ impl ToSql for PgNull {
 
     fn accepts(_ty: &Type) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Conversions and checks that need no database.
+
+    use super::*;
+
+    fn allow_all(_: &str, _: &str) -> bool {
+        true
+    }
+
+    /// What `ensure_address_allowed` asks the allow-list, and what it answers when refused.
+    fn checked_urls(address: &str) -> (Vec<(String, String)>, Result<(), pg::Error>) {
+        let asked = Mutex::new(Vec::new());
+        let result = ensure_address_allowed(address, |url, scheme| {
+            asked
+                .lock()
+                .unwrap()
+                .push((url.to_owned(), scheme.to_owned()));
+            false
+        });
+        (asked.into_inner().unwrap(), result)
+    }
+
+    /// allowed_hosts.rs: a refused host is `connection-failed("address postgres://HOST:PORT is
+    /// not permitted")`; a URL without a port gets tokio-postgres's default 5432.
+    #[test]
+    fn denied_host_message_matches_spin() {
+        let (asked, result) = checked_urls("postgres://user:pw@10.9.9.9/todo?sslmode=disable");
+        assert_eq!(asked, [("10.9.9.9:5432".to_owned(), "postgres".to_owned())]);
+        assert!(
+            matches!(&result, Err(pg::Error::ConnectionFailed(m)) if m == "address postgres://10.9.9.9:5432 is not permitted"),
+            "{result:?}"
+        );
+    }
+
+    /// allowed_hosts.rs: every host is checked, each with the port at its index, or the only
+    /// port; key-value strings without a port are checked without one.
+    #[test]
+    fn every_host_is_checked_with_its_port() {
+        let asked = Mutex::new(Vec::new());
+        let record = |url: &str, _: &str| {
+            asked.lock().unwrap().push(url.to_owned());
+            true
+        };
+        ensure_address_allowed("postgres://a:1,b:2/db", record).unwrap();
+        ensure_address_allowed("host=c,d port=5433 user=x", record).unwrap();
+        ensure_address_allowed("host=e user=x", record).unwrap();
+        assert_eq!(
+            asked.into_inner().unwrap(),
+            ["a:1", "b:2", "c:5433", "d:5433", "e"]
+        );
+    }
+
+    #[test]
+    fn unix_sockets_and_bad_strings_fail_to_connect() {
+        let result = ensure_address_allowed("host=/var/run/postgresql user=x", allow_all);
+        assert!(
+            matches!(&result, Err(pg::Error::ConnectionFailed(m)) if m == "Unix sockets are not supported on WebAssembly"),
+            "{result:?}"
+        );
+        let result = ensure_address_allowed("postgres://x:notaport/db", allow_all);
+        assert!(
+            matches!(result, Err(pg::Error::ConnectionFailed(_))),
+            "{result:?}"
+        );
+    }
+
+    /// Spin's own test `timestamp_is_interpreted_as_seconds` (types/convert.rs).
+    #[test]
+    fn timestamp_is_interpreted_as_seconds() {
+        let ts = timestamp_wit_to_pg(0).unwrap();
+        assert_eq!(
+            chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(),
+            ts.date_naive()
+        );
+        let ts = timestamp_wit_to_pg(60 * 60 + 2 * 60 + 3).unwrap();
+        assert_eq!(chrono::NaiveTime::from_hms_opt(1, 2, 3).unwrap(), ts.time());
+        let ts = timestamp_wit_to_pg(-60 * 60 * 24).unwrap();
+        assert_eq!(
+            chrono::NaiveDate::from_ymd_opt(1969, 12, 31).unwrap(),
+            ts.date_naive()
+        );
+    }
+
+    /// Spin's tests `can_convert_decimal_range_*` and `can_convert_decimal_array_*`.
+    #[test]
+    fn decimal_ranges_and_arrays_convert_like_spin() {
+        let range = (
+            Some(("123.45".to_string(), RangeBoundKind::Inclusive)),
+            Some(("456.789789".to_string(), RangeBoundKind::Exclusive)),
+        );
+        let pg = decimal_range_wit_to_pg(&range).unwrap();
+        let (Some(lower), Some(upper)) = (pg.lower(), pg.upper()) else {
+            panic!("both bounds should be present");
+        };
+        assert_eq!(rust_decimal::Decimal::new(12345, 2), lower.value.0);
+        assert_eq!(postgres_range::BoundType::Inclusive, lower.type_);
+        assert_eq!(rust_decimal::Decimal::new(456789789, 6), upper.value.0);
+        assert_eq!(postgres_range::BoundType::Exclusive, upper.type_);
+        let (lower, upper) = decimal_range_pg_to_wit(pg);
+        assert_eq!(lower, Some(("123.45".into(), RangeBoundKind::Inclusive)));
+        assert_eq!(
+            upper,
+            Some(("456.789789".into(), RangeBoundKind::Exclusive))
+        );
+
+        let arr = vec![
+            Some("12.34".to_string()),
+            None,
+            Some("123456789.987654321".to_string()),
+        ];
+        let pg = decimal_array_wit_to_pg(&arr).unwrap();
+        assert_eq!(pg[0], Some(rust_decimal::Decimal::new(1234, 2)));
+        assert_eq!(pg[1], None);
+        assert_eq!(decimal_array_pg_to_wit(pg), arr);
+    }
+
+    /// Invalid inputs fail with Spin's messages (types/convert.rs).
+    #[test]
+    fn invalid_parameters_fail_with_spins_messages() {
+        let message = |p: ParameterValue| format!("{:#}", to_sql_parameter(&p).unwrap_err());
+        assert!(message(ParameterValue::Uuid("nope".into())).starts_with("invalid UUID nope: "));
+        assert!(
+            message(ParameterValue::Decimal("1.2.3".into())).starts_with("invalid decimal 1.2.3: ")
+        );
+        assert!(message(ParameterValue::Jsonb(b"{".to_vec())).starts_with("invalid JSON {: "));
+        assert_eq!(
+            message(ParameterValue::Date((2023, 2, 29))),
+            "invalid date y=2023, m=2, d=29"
+        );
+        assert_eq!(
+            message(ParameterValue::Time((24, 0, 0, 0))),
+            "invalid time 24:0:0:0"
+        );
+        assert_eq!(
+            message(ParameterValue::Datetime((2024, 1, 1, 0, 60, 0, 0))),
+            "invalid time 0:60:0:0"
+        );
+        assert_eq!(
+            message(ParameterValue::Timestamp(i64::MAX)),
+            format!("invalid epoch timestamp {}", i64::MAX)
+        );
+        // `query` reports these as `bad-parameter`.
+        let err = to_sql_parameters(&[ParameterValue::Uuid("nope".into())]).unwrap_err();
+        assert!(matches!(err, pg::Error::BadParameter(m) if m.starts_with("invalid UUID nope")));
+    }
+
+    #[test]
+    fn interval_binary_round_trips() {
+        let value = pg::Interval {
+            micros: -1_500_000,
+            days: 3,
+            months: 14,
+        };
+        let mut buf = bytes::BytesMut::new();
+        Interval(value).to_sql(&Type::INTERVAL, &mut buf).unwrap();
+        let back = Interval::from_sql(&Type::INTERVAL, &buf).unwrap().0;
+        assert_eq!((back.micros, back.days, back.months), (-1_500_000, 3, 14));
+        assert!(Interval::from_sql(&Type::INTERVAL, &buf[..15]).is_err());
+    }
+
+    #[test]
+    fn transaction_tracking_follows_transaction_statements() {
+        let after = |statements: &[&str]| {
+            let mut tx = TxTracker::default();
+            statements.iter().for_each(|s| tx.observe(s));
+            tx.maybe_open
+        };
+        assert!(after(&["BEGIN"]));
+        assert!(after(&[
+            "  -- claim\n /* batch */ start transaction isolation level serializable"
+        ]));
+        assert!(!after(&["BEGIN", "COMMIT"]));
+        assert!(!after(&["begin", "select 1", "rollback"]));
+        assert!(after(&["BEGIN", "ROLLBACK TO SAVEPOINT a"]));
+        assert!(after(&["BEGIN", "COMMIT AND CHAIN"]));
+        assert!(!after(&["BEGIN", "COMMIT AND NO CHAIN"]));
+        assert!(!after(&["BEGIN", "PREPARE TRANSACTION 'x'"]));
+        assert!(!after(&["SELECT 1", "INSERT INTO t VALUES (1)"]));
+    }
+}
+
+#[cfg(test)]
+mod db_tests {
+    //! Against the real PostgreSQL: `postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable`
+    //! unless `SPIN_HOST_TEST_PG_URL` names another; set it to `skip` to skip these tests.
+
+    use super::*;
+
+    fn pg_url() -> Option<String> {
+        match std::env::var("SPIN_HOST_TEST_PG_URL") {
+            Ok(url) if url == "skip" => None,
+            Ok(url) => Some(url),
+            Err(_) => Some("postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into()),
+        }
+    }
+
+    async fn open(pools: &Pools, url: &str) -> Connection {
+        Connection::open(pools, url, |_, _| true)
+            .await
+            .unwrap_or_else(|e| panic!("opening {url}: {e:?}"))
+    }
+
+    /// A table name no other test run uses.
+    fn unique_table(prefix: &str) -> String {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        format!("{prefix}_{}_{nanos}", std::process::id())
+    }
+
+    fn debug_strings<T: std::fmt::Debug>(values: &[T]) -> Vec<String> {
+        values.iter().map(|v| format!("{v:?}")).collect()
+    }
+
+    async fn query_one(
+        conn: &mut Connection,
+        sql: &str,
+        params: Vec<ParameterValue>,
+    ) -> (String, String) {
+        let rs = conn
+            .query(sql, params)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+        assert_eq!(rs.rows.len(), 1, "{sql}");
+        (
+            format!("{:?}", rs.columns[0].data_type),
+            format!("{:?}", rs.rows[0][0]),
+        )
+    }
+
+    /// Every WIT parameter type is written and read back through its PostgreSQL type with
+    /// the column type and value types.rs produces.
+    #[tokio::test]
+    async fn every_type_round_trips() {
+        let Some(url) = pg_url() else { return };
+        let pools = Pools::default();
+        let mut conn = open(&pools, &url).await;
+        conn.execute(
+            "CREATE TEMP TABLE rt (b bool, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8, \
+             s text, vc varchar(10), bp char(3), by bytea, d date, tm time, ts timestamp, \
+             u uuid, j jsonb, n numeric, r4 int4range, r8 int8range, rn numrange, a4 int4[], \
+             a8 int8[], an numeric[], ast text[], iv interval, nul int4)",
+            vec![],
+        )
+        .await
+        .unwrap();
+        let uuid = "0190a5b4-6c2f-7a11-8e3b-123456789abc";
+        let params = vec![
+            ParameterValue::Boolean(true),
+            ParameterValue::Int16(-12),
+            ParameterValue::Int32(123_456),
+            ParameterValue::Int64(1 << 40),
+            ParameterValue::Floating32(1.5),
+            ParameterValue::Floating64(-2.25),
+            ParameterValue::Str("hello".into()),
+            ParameterValue::Str("vc".into()),
+            ParameterValue::Str("ab".into()),
+            ParameterValue::Binary(vec![0, 1, 255]),
+            ParameterValue::Date((2024, 2, 29)),
+            ParameterValue::Time((23, 59, 58, 123_456_000)),
+            ParameterValue::Datetime((2024, 2, 29, 12, 34, 56, 789_000_000)),
+            ParameterValue::Uuid(uuid.to_uppercase()),
+            ParameterValue::Jsonb(br#"{"b": 1, "a": [true, null]}"#.to_vec()),
+            ParameterValue::Decimal("123.4500".into()),
+            ParameterValue::RangeInt32((
+                Some((1, RangeBoundKind::Inclusive)),
+                Some((5, RangeBoundKind::Inclusive)),
+            )),
+            ParameterValue::RangeInt64((Some((10, RangeBoundKind::Exclusive)), None)),
+            ParameterValue::RangeDecimal((
+                Some(("1.5".into(), RangeBoundKind::Inclusive)),
+                Some(("2.25".into(), RangeBoundKind::Exclusive)),
+            )),
+            ParameterValue::ArrayInt32(vec![Some(1), None, Some(3)]),
+            ParameterValue::ArrayInt64(vec![Some(i64::MIN)]),
+            ParameterValue::ArrayDecimal(vec![Some("1.10".into()), None]),
+            ParameterValue::ArrayStr(vec![Some("x".into()), None]),
+            ParameterValue::Interval(pg::Interval {
+                micros: 3_600_000_000,
+                days: 2,
+                months: 14,
+            }),
+            ParameterValue::DbNull,
+        ];
+        let placeholders: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
+        let inserted = conn
+            .execute(
+                &format!("INSERT INTO rt VALUES ({})", placeholders.join(", ")),
+                params,
+            )
+            .await
+            .unwrap();
+        assert_eq!(inserted, 1);
+
+        let rs = conn.query("SELECT * FROM rt", vec![]).await.unwrap();
+        let names: Vec<&str> = rs.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names[..3], ["b", "i2", "i4"]);
+        let types: Vec<String> = rs
+            .columns
+            .iter()
+            .map(|c| format!("{:?}", c.data_type))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "DbDataType::Boolean",
+                "DbDataType::Int16",
+                "DbDataType::Int32",
+                "DbDataType::Int64",
+                "DbDataType::Floating32",
+                "DbDataType::Floating64",
+                "DbDataType::Str",
+                "DbDataType::Str",
+                "DbDataType::Str",
+                "DbDataType::Binary",
+                "DbDataType::Date",
+                "DbDataType::Time",
+                "DbDataType::Datetime",
+                "DbDataType::Uuid",
+                "DbDataType::Jsonb",
+                "DbDataType::Decimal",
+                "DbDataType::RangeInt32",
+                "DbDataType::RangeInt64",
+                "DbDataType::RangeDecimal",
+                "DbDataType::ArrayInt32",
+                "DbDataType::ArrayInt64",
+                "DbDataType::ArrayDecimal",
+                "DbDataType::ArrayStr",
+                "DbDataType::Interval",
+                "DbDataType::Int32",
+            ]
+        );
+        let expected = [
+            "DbValue::Boolean(true)".to_string(),
+            "DbValue::Int16(-12)".into(),
+            "DbValue::Int32(123456)".into(),
+            "DbValue::Int64(1099511627776)".into(),
+            "DbValue::Floating32(1.5)".into(),
+            "DbValue::Floating64(-2.25)".into(),
+            "DbValue::Str(\"hello\")".into(),
+            "DbValue::Str(\"vc\")".into(),
+            // char(n) pads with spaces.
+            "DbValue::Str(\"ab \")".into(),
+            "DbValue::Binary([0, 1, 255])".into(),
+            "DbValue::Date((2024, 2, 29))".into(),
+            "DbValue::Time((23, 59, 58, 123456000))".into(),
+            "DbValue::Datetime((2024, 2, 29, 12, 34, 56, 789000000))".into(),
+            // uuid::Uuid::to_string is lower-case hyphenated.
+            format!("DbValue::Uuid({uuid:?})"),
+            // Re-serialised by serde_json: compact, keys sorted.
+            format!(
+                "DbValue::Jsonb({:?})",
+                br#"{"a":[true,null],"b":1}"#.to_vec()
+            ),
+            // NUMERIC keeps the scale it was given.
+            "DbValue::Decimal(\"123.4500\")".into(),
+            // Integer ranges come back in PostgreSQL's canonical [lower, upper) form.
+            "DbValue::RangeInt32((Some((1, RangeBoundKind::Inclusive)), Some((6, RangeBoundKind::Exclusive))))".into(),
+            "DbValue::RangeInt64((Some((11, RangeBoundKind::Inclusive)), None))".into(),
+            "DbValue::RangeDecimal((Some((\"1.5\", RangeBoundKind::Inclusive)), Some((\"2.25\", RangeBoundKind::Exclusive))))"
+                .into(),
+            "DbValue::ArrayInt32([Some(1), None, Some(3)])".into(),
+            "DbValue::ArrayInt64([Some(-9223372036854775808)])".into(),
+            "DbValue::ArrayDecimal([Some(\"1.10\"), None])".into(),
+            "DbValue::ArrayStr([Some(\"x\"), None])".into(),
+            "DbValue::Interval(Interval { micros: 3600000000, days: 2, months: 14 })".into(),
+            "DbValue::DbNull".into(),
+        ];
+        assert_eq!(debug_strings(&rs.rows[0]), expected);
+    }
+
+    /// The documented timestamp behaviour (DESIGN.md "Platform facts", from types.rs and
+    /// types/convert.rs): a `timestamptz` column is typed `datetime` but cannot be read; a
+    /// `datetime` parameter cannot be bound to `timestamptz`; the UTC conversions work.
+    #[tokio::test]
+    async fn timestamptz_behaves_as_in_spin() {
+        let Some(url) = pg_url() else { return };
+        let pools = Pools::default();
+        let mut conn = open(&pools, &url).await;
+
+        let err = conn.query("SELECT now() AS t", vec![]).await.unwrap_err();
+        let pg::Error::QueryFailed(pg::QueryError::Text(text)) = &err else {
+            panic!("expected query-failed(text), got {err:?}");
+        };
+        // Spin reads through `Option<NaiveDateTime>`, hence the type named in the message.
+        assert!(
+            text.starts_with(
+                "error deserializing column 0: cannot convert between the Rust type \
+                 `core::option::Option<chrono::naive::datetime::NaiveDateTime>` and the \
+                 Postgres type `timestamptz`"
+            ),
+            "{text}"
+        );
+
+        let dt = ParameterValue::Datetime((2025, 6, 1, 8, 30, 0, 0));
+        let err = conn
+            .query("SELECT $1::timestamptz", vec![dt.clone()])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, pg::Error::QueryFailed(pg::QueryError::Text(t)) if t.contains("WrongType") && t.contains("Timestamptz")),
+            "{err:?}"
+        );
+        let err = conn
+            .execute("SELECT $1::timestamptz", vec![dt.clone()])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, pg::Error::QueryFailed(pg::QueryError::Text(t)) if t.contains("WrongType")),
+            "{err:?}"
+        );
+
+        // The workaround the components use: write `$1::timestamp AT TIME ZONE 'UTC'`, read
+        // `col AT TIME ZONE 'UTC'`.
+        conn.execute("CREATE TEMP TABLE tz (at timestamptz)", vec![])
+            .await
+            .unwrap();
+        conn.execute(
+            "INSERT INTO tz VALUES ($1::timestamp AT TIME ZONE 'UTC')",
+            vec![dt],
+        )
+        .await
+        .unwrap();
+        let (ty, value) =
+            query_one(&mut conn, "SELECT (at AT TIME ZONE 'UTC') FROM tz", vec![]).await;
+        assert_eq!(ty, "DbDataType::Datetime");
+        assert_eq!(value, "DbValue::Datetime((2025, 6, 1, 8, 30, 0, 0))");
+
+        // `timestamp` (epoch seconds) binds to timestamptz only.
+        let (_, value) = query_one(
+            &mut conn,
+            "SELECT ($1::timestamptz AT TIME ZONE 'UTC')",
+            vec![ParameterValue::Timestamp(86_400 + 61)],
+        )
+        .await;
+        assert_eq!(value, "DbValue::Datetime((1970, 1, 2, 0, 1, 1, 0))");
+        let err = conn
+            .query("SELECT $1::timestamp", vec![ParameterValue::Timestamp(0)])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, pg::Error::QueryFailed(pg::QueryError::Text(t)) if t.contains("WrongType")),
+            "{err:?}"
+        );
+    }
+
+    /// types.rs: `int8` is bound as Rust `i8`, which tokio-postgres maps to `"char"`; a type
+    /// with no WIT form is `other(<type name>)` with its raw binary value as `unsupported`.
+    #[tokio::test]
+    async fn odd_and_unsupported_types() {
+        let Some(url) = pg_url() else { return };
+        let pools = Pools::default();
+        let mut conn = open(&pools, &url).await;
+
+        let (ty, value) = query_one(
+            &mut conn,
+            "SELECT $1::\"char\"",
+            vec![ParameterValue::Int8(65)],
+        )
+        .await;
+        assert_eq!(ty, "DbDataType::Other(\"char\")");
+        assert_eq!(value, "DbValue::Unsupported([65])");
+        let err = conn
+            .query("SELECT $1::int2", vec![ParameterValue::Int8(1)])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, pg::Error::QueryFailed(pg::QueryError::Text(t)) if t.contains("WrongType")),
+            "{err:?}"
+        );
+
+        // inet's binary form: family (2 = IPv4), prefix bits, is-cidr, length, address.
+        let (ty, value) = query_one(&mut conn, "SELECT '10.0.0.1'::inet", vec![]).await;
+        assert_eq!(ty, "DbDataType::Other(\"inet\")");
+        assert_eq!(value, "DbValue::Unsupported([2, 32, 0, 4, 10, 0, 0, 1])");
+        let (ty, value) = query_one(&mut conn, "SELECT '{\"a\":1}'::json", vec![]).await;
+        assert_eq!(ty, "DbDataType::Other(\"json\")");
+        assert_eq!(
+            value,
+            format!("DbValue::Unsupported({:?})", br#"{"a":1}"#.to_vec())
+        );
+        let (ty, value) = query_one(&mut conn, "SELECT NULL::inet", vec![]).await;
+        assert_eq!(
+            (ty.as_str(), value.as_str()),
+            ("DbDataType::Other(\"inet\")", "DbValue::DbNull")
+        );
+
+        // `db-null` binds to a parameter of any type.
+        let (ty, value) =
+            query_one(&mut conn, "SELECT $1::uuid", vec![ParameterValue::DbNull]).await;
+        assert_eq!(
+            (ty.as_str(), value.as_str()),
+            ("DbDataType::Uuid", "DbValue::DbNull")
+        );
+
+        // client.rs takes the columns from the first row, so an empty result has none.
+        let rs = conn
+            .query("SELECT 1 AS x WHERE false", vec![])
+            .await
+            .unwrap();
+        assert!(rs.columns.is_empty() && rs.rows.is_empty());
+    }
+
+    /// client.rs `query_failed`: server errors carry the structured `db-error`; a parameter that
+    /// cannot be converted is `bad-parameter` from `query` but `value-conversion-failed` from
+    /// `execute`.
+    #[tokio::test]
+    async fn errors_map_to_spins_variants() {
+        let Some(url) = pg_url() else { return };
+        let pools = Pools::default();
+        let mut conn = open(&pools, &url).await;
+
+        let err = conn.query("SELEC 1", vec![]).await.unwrap_err();
+        let pg::Error::QueryFailed(pg::QueryError::DbError(db)) = &err else {
+            panic!("expected db-error, got {err:?}");
+        };
+        assert_eq!((db.severity.as_str(), db.code.as_str()), ("ERROR", "42601"));
+        assert!(db.message.contains("syntax error"), "{db:?}");
+        assert!(db.as_text.starts_with("Error { kind: Db"), "{}", db.as_text);
+
+        conn.execute("CREATE TEMP TABLE uq (id int PRIMARY KEY)", vec![])
+            .await
+            .unwrap();
+        conn.execute("INSERT INTO uq VALUES (1)", vec![])
+            .await
+            .unwrap();
+        let err = conn
+            .execute("INSERT INTO uq VALUES ($1)", vec![ParameterValue::Int32(1)])
+            .await
+            .unwrap_err();
+        let pg::Error::QueryFailed(pg::QueryError::DbError(db)) = &err else {
+            panic!("expected db-error, got {err:?}");
+        };
+        assert_eq!(db.code, "23505");
+        assert_eq!(db.detail.as_deref(), Some("Key (id)=(1) already exists."));
+        assert!(
+            db.extras.contains(&("constraint".into(), "uq_pkey".into())),
+            "{:?}",
+            db.extras
+        );
+        assert!(
+            db.extras.contains(&("table".into(), "uq".into())),
+            "{:?}",
+            db.extras
+        );
+
+        let bad = || vec![ParameterValue::Uuid("nope".into())];
+        let err = conn.query("SELECT $1::uuid", bad()).await.unwrap_err();
+        assert!(
+            matches!(&err, pg::Error::BadParameter(m) if m.starts_with("invalid UUID nope")),
+            "{err:?}"
+        );
+        let err = conn.execute("SELECT $1::uuid", bad()).await.unwrap_err();
+        assert!(
+            matches!(&err, pg::Error::ValueConversionFailed(m) if m.starts_with("invalid UUID nope")),
+            "{err:?}"
+        );
+
+        // An error raised while rows stream in is text, as in client.rs's streaming `query`.
+        let err = conn
+            .query("SELECT 1 / x FROM (VALUES (1), (0)) AS v(x)", vec![])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, pg::Error::QueryFailed(pg::QueryError::Text(t)) if t.contains("division by zero")),
+            "{err:?}"
+        );
+    }
+
+    /// host.rs: failing to connect is `connection-failed`; without `sslmode=disable` Spin
+    /// insists on TLS, which a server with a self-signed certificate fails (DESIGN.md).
+    #[tokio::test]
+    async fn connection_failures() {
+        let Some(url) = pg_url() else { return };
+        let pools = Pools::default();
+        let err = Connection::open(
+            &pools,
+            "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable",
+            |_, _| true,
+        )
+        .await
+        .err()
+        .expect("nothing listens on port 1");
+        assert!(
+            matches!(&err, pg::Error::ConnectionFailed(m) if m.contains("error connecting to server")),
+            "{err:?}"
+        );
+
+        let mut conn = open(&pools, &url).await;
+        let (_, ssl) = query_one(&mut conn, "SELECT current_setting('ssl')", vec![]).await;
+        if ssl == "DbValue::Str(\"on\")" && url.contains("sslmode=disable") {
+            let tls_url = url.replace("sslmode=disable", "sslmode=require");
+            let err = Connection::open(&pools, &tls_url, |_, _| true).await.err();
+            assert!(
+                matches!(&err, Some(pg::Error::ConnectionFailed(m)) if m.contains("certificate")),
+                "{err:?}"
+            );
+        }
+    }
+
+    /// A connection holds one client, so `BEGIN` ... `COMMIT` through `execute` is a
+    /// transaction others cannot see into (DESIGN.md "Platform facts").
+    #[tokio::test]
+    async fn begin_commit_through_execute_is_a_transaction() {
+        let Some(url) = pg_url() else { return };
+        let pools = Pools::default();
+        let table = unique_table("spin_host_tx");
+        let mut a = open(&pools, &url).await;
+        let mut b = open(&pools, &url).await;
+        a.execute(&format!("CREATE TABLE {table} (x int)"), vec![])
+            .await
+            .unwrap();
+        let count = format!("SELECT count(*)::int4 FROM {table}");
+
+        a.execute("BEGIN", vec![]).await.unwrap();
+        a.execute(&format!("INSERT INTO {table} VALUES (1)"), vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            query_one(&mut a, &count, vec![]).await.1,
+            "DbValue::Int32(1)"
+        );
+        assert_eq!(
+            query_one(&mut b, &count, vec![]).await.1,
+            "DbValue::Int32(0)"
+        );
+        a.execute("COMMIT", vec![]).await.unwrap();
+        assert_eq!(
+            query_one(&mut b, &count, vec![]).await.1,
+            "DbValue::Int32(1)"
+        );
+
+        b.execute(&format!("DROP TABLE {table}"), vec![])
+            .await
+            .unwrap();
+    }
+
+    /// A client handed back inside a transaction, open or aborted, is rolled back when it is
+    /// recycled, and reused rather than discarded. (Spin's `RecyclingMethod::Clean` alone would
+    /// pass the open transaction on to the next request.)
+    #[tokio::test]
+    async fn recycling_rolls_back_open_and_aborted_transactions() {
+        let Some(url) = pg_url() else { return };
+        let pools = Pools::default();
+        let table = unique_table("spin_host_recycle");
+        let mut setup = open(&pools, &url).await;
+        setup
+            .execute(&format!("CREATE TABLE {table} (x int)"), vec![])
+            .await
+            .unwrap();
+        drop(setup);
+
+        for abort in [false, true] {
+            let mut conn = open(&pools, &url).await;
+            let (_, pid) = query_one(&mut conn, "SELECT pg_backend_pid()", vec![]).await;
+            conn.execute("BEGIN", vec![]).await.unwrap();
+            conn.execute(&format!("INSERT INTO {table} VALUES (1)"), vec![])
+                .await
+                .unwrap();
+            if abort {
+                conn.query("SELECT 1/0", vec![]).await.unwrap_err();
+            }
+            // Leave the rollback to recycling alone, as if the drop-time rollback never ran.
+            conn.tx.maybe_open = false;
+            drop(conn);
+
+            let mut next = open(&pools, &url).await;
+            assert_eq!(
+                query_one(&mut next, "SELECT pg_backend_pid()", vec![])
+                    .await
+                    .1,
+                pid,
+                "client was not reused"
+            );
+            let (_, tx) =
+                query_one(&mut next, "SELECT txid_current_if_assigned()::int8", vec![]).await;
+            assert_eq!(
+                tx, "DbValue::DbNull",
+                "a transaction is still open (abort={abort})"
+            );
+            let count = format!("SELECT count(*)::int4 FROM {table}");
+            assert_eq!(
+                query_one(&mut next, &count, vec![]).await.1,
+                "DbValue::Int32(0)"
+            );
+        }
+
+        let mut cleanup = open(&pools, &url).await;
+        cleanup
+            .execute(&format!("DROP TABLE {table}"), vec![])
+            .await
+            .unwrap();
+    }
+
+    /// Dropping a connection inside a transaction rolls it back at once, releasing its row
+    /// locks while the client sits idle in the pool.
+    #[tokio::test]
+    async fn dropping_inside_a_transaction_releases_locks() {
+        let Some(url) = pg_url() else { return };
+        let pools = Pools::default();
+        let table = unique_table("spin_host_locks");
+        let mut other = open(&pools, &url).await;
+        other
+            .execute(&format!("CREATE TABLE {table} (x int)"), vec![])
+            .await
+            .unwrap();
+        other
+            .execute(&format!("INSERT INTO {table} VALUES (1)"), vec![])
+            .await
+            .unwrap();
+        let claim = format!("SELECT x FROM {table} FOR UPDATE SKIP LOCKED");
+
+        let mut guest = open(&pools, &url).await;
+        guest.execute("BEGIN", vec![]).await.unwrap();
+        assert_eq!(guest.query(&claim, vec![]).await.unwrap().rows.len(), 1);
+        assert_eq!(
+            other.query(&claim, vec![]).await.unwrap().rows.len(),
+            0,
+            "row should be locked"
+        );
+        drop(guest);
+
+        let mut released = false;
+        for _ in 0..100 {
+            if other.query(&claim, vec![]).await.unwrap().rows.len() == 1 {
+                released = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(released, "the dropped connection still holds its lock");
+        other
+            .execute(&format!("DROP TABLE {table}"), vec![])
+            .await
+            .unwrap();
     }
 }

@@ -26,14 +26,19 @@ pub struct RedisTrigger {
 
 impl RedisTrigger {
     /// `subscriptions` are resolved `(address, channel, component)` triples.
-    pub fn new(runtime: Arc<Runtime>, subscriptions: Vec<(String, String, String)>) -> Result<Self> {
+    pub fn new(
+        runtime: Arc<Runtime>,
+        subscriptions: Vec<(String, String, String)>,
+    ) -> Result<Self> {
         let mut servers: HashMap<String, ChannelComponents> = HashMap::new();
         let mut handlers = HashMap::new();
         for (address, channel, component_id) in subscriptions {
             let component = runtime.component(&component_id)?;
-            let pre = RedisTriggerPre::new(component.pre.clone()).map_err(anyhow::Error::from).with_context(|| {
-                format!("component `{component_id}` does not export fermyon:spin/inbound-redis")
-            })?;
+            let pre = RedisTriggerPre::new(component.pre.clone())
+                .map_err(anyhow::Error::from)
+                .with_context(|| {
+                    format!("component `{component_id}` does not export fermyon:spin/inbound-redis")
+                })?;
             handlers.insert(component_id.clone(), pre);
             servers
                 .entry(address)
@@ -57,9 +62,11 @@ impl RedisTrigger {
         for (address, channels) in &self.servers {
             let (tx, rx) = tokio::sync::oneshot::channel();
             subscribed.push(rx);
-            tasks.push(tokio::spawn(
-                self.clone().listen(address.clone(), channels.clone(), tx),
-            ));
+            tasks.push(tokio::spawn(self.clone().listen(
+                address.clone(),
+                channels.clone(),
+                tx,
+            )));
         }
         for rx in subscribed {
             // A subscriber that fails to connect drops its sender; its task holds the error.

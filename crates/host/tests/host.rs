@@ -13,15 +13,15 @@
 //!
 //! # Layout
 //!
-//! - [`support`]: locating the `.wasm` files, per-test manifests, starting the host, clients for
+//! - [`support`] — locating the `.wasm` files, per-test manifests, starting the host, clients for
 //!   PostgreSQL and Redis, a local HTTP server that records what it receives.
-//! - [`http_trigger`]: routing, the `spin-*` headers, health, 404 and 500.
-//! - [`variables`]: component variables, templates, runtime config providers, load errors.
-//! - [`postgres`]: `spin:postgres@4.0.0` type conversions, transactions and errors.
-//! - [`outbound_redis`]: `fermyon:spin/redis@2.0.0`.
-//! - [`outbound_http`]: `allowed_outbound_hosts`, service chaining, self requests.
-//! - [`redis_trigger`], [`cron_trigger`], [`command_trigger`]: the other triggers.
-//! - [`cli`]: the `spin-host` binary end to end.
+//! - [`http_trigger`] — routing, the `spin-*` headers, health, 404 and 500.
+//! - [`variables`] — component variables, templates, runtime config providers, load errors.
+//! - [`postgres`] — `spin:postgres@4.0.0` type conversions, transactions and errors.
+//! - [`outbound_redis`] — `fermyon:spin/redis@2.0.0`.
+//! - [`outbound_http`] — `allowed_outbound_hosts`, service chaining, self requests.
+//! - [`redis_trigger`], [`cron_trigger`], [`command_trigger`] — the other triggers.
+//! - [`cli`] — the `spin-host` binary end to end.
 
 #[path = "host/support.rs"]
 mod support;

@@ -10,7 +10,9 @@ use hyper_util::rt::TokioIo;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let listen = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3100".into());
+    let listen = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:3100".into());
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     println!("listening on {}", listener.local_addr()?);
     loop {

@@ -73,9 +73,16 @@ async fn a_bad_manifest_exits_non_zero_with_a_clear_error() {
     let dir = temp_dir("bad-manifest");
 
     let not_toml = dir.join("not-toml.toml");
-    std::fs::write(&not_toml, "spin_manifest_version = 2\n[application\nname = \"x\"\n").unwrap();
+    std::fs::write(
+        &not_toml,
+        "spin_manifest_version = 2\n[application\nname = \"x\"\n",
+    )
+    .unwrap();
     let (success, stderr) = run_to_exit(spin_host_up(&not_toml, free_port())).await;
-    assert!(!success, "a manifest that is not TOML must fail; stderr: {stderr}");
+    assert!(
+        !success,
+        "a manifest that is not TOML must fail; stderr: {stderr}"
+    );
     assert!(
         stderr.contains("not-toml.toml"),
         "the error should name the manifest file: {stderr}"
@@ -90,8 +97,14 @@ async fn a_bad_manifest_exits_non_zero_with_a_clear_error() {
     )
     .unwrap();
     let (success, stderr) = run_to_exit(spin_host_up(&typo, free_port())).await;
-    assert!(!success, "an unknown manifest field must fail; stderr: {stderr}");
-    assert!(stderr.contains("sorce"), "the error should name the unknown field: {stderr}");
+    assert!(
+        !success,
+        "an unknown manifest field must fail; stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("sorce"),
+        "the error should name the unknown field: {stderr}"
+    );
 
     let missing = dir.join("does-not-exist.toml");
     let (success, stderr) = run_to_exit(spin_host_up(&missing, free_port())).await;
@@ -168,7 +181,10 @@ async fn a_failing_command_makes_up_exit_non_zero() {
     let port = free_port();
     let (success, stderr) = run_to_exit(spin_host_up(&manifest, port)).await;
     assert!(!success, "stderr: {stderr}");
-    assert!(stderr.contains("probe-command"), "the error should name the command: {stderr}");
+    assert!(
+        stderr.contains("probe-command"),
+        "the error should name the command: {stderr}"
+    );
     // The HTTP trigger never started.
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
     let mut conn = crate::support::redis().await;

@@ -12,15 +12,20 @@ use redis::AsyncCommands;
 use crate::support::{Manifest, redis, start, unique, wait_for};
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 #[tokio::test]
 async fn an_every_second_schedule_ticks_with_the_current_time() {
     let key = format!("spin-host-test:{}", unique("cron"));
-    let manifest = Manifest::from_app("cron.toml").default("tick_key", &key).write();
+    let manifest = Manifest::from_app("cron.toml")
+        .default("tick_key", &key)
+        .write();
     let started = now_secs();
-    let _app = start(&manifest).await;
+    let app = start(&manifest).await;
 
     let conn = redis().await;
     let ticks = wait_for(|| {
@@ -35,10 +40,17 @@ async fn an_every_second_schedule_ticks_with_the_current_time() {
     let mut conn = conn;
     let timestamp: Option<String> = conn.get(format!("{key}:timestamp")).await.unwrap();
     let finished = now_secs();
-    let _: () = conn.del(&[key.clone(), format!("{key}:timestamp")]).await.unwrap();
+    drop(app);
+    let _: () = conn
+        .del(&[key.clone(), format!("{key}:timestamp")])
+        .await
+        .unwrap();
 
     // Each tick is one `INCR`: three ticks means three separate runs of the handler.
-    assert!(ticks.is_some(), "the cron trigger did not tick three times within the wait");
+    assert!(
+        ticks.is_some(),
+        "the cron trigger did not tick three times within the wait"
+    );
     let timestamp: u64 = timestamp
         .expect("the handler stored the tick's metadata.timestamp")
         .parse()

@@ -30,14 +30,24 @@ async fn only_allowed_hosts_are_reached() {
     let app = start(&manifest).await;
 
     // `http://127.0.0.1:{{ echo_port }}` (a template) allows this origin.
-    let result = send(&app, json!({ "url": format!("http://127.0.0.1:{}/path?q=1", allowed.port) })).await;
-    assert_eq!(result, json!({ "ok": { "status": 201, "body": "recorded GET /path?q=1" } }));
+    let result = send(
+        &app,
+        json!({ "url": format!("http://127.0.0.1:{}/path?q=1", allowed.port) }),
+    )
+    .await;
+    assert_eq!(
+        result,
+        json!({ "ok": { "status": 201, "body": "recorded GET /path?q=1" } })
+    );
     let result = send(
         &app,
         json!({ "url": format!("http://127.0.0.1:{}/submit", allowed.port), "body": "payload" }),
     )
     .await;
-    assert_eq!(result, json!({ "ok": { "status": 201, "body": "recorded POST /submit" } }));
+    assert_eq!(
+        result,
+        json!({ "ok": { "status": 201, "body": "recorded POST /submit" } })
+    );
     let received = allowed.requests();
     assert_eq!(received.len(), 2, "{received:?}");
     assert_eq!(received[1].body, "payload");
@@ -53,15 +63,33 @@ async fn only_allowed_hosts_are_reached() {
         let result = send(&app, json!({ "url": url })).await;
         assert_eq!(result, json!({ "err": "HttpRequestDenied" }), "GET {url}");
     }
-    assert!(other.requests().is_empty(), "a denied request was sent: {:?}", other.requests());
-    assert_eq!(allowed.requests().len(), 2, "a denied request was sent: {:?}", allowed.requests());
+    assert!(
+        other.requests().is_empty(),
+        "a denied request was sent: {:?}",
+        other.requests()
+    );
+    assert_eq!(
+        allowed.requests().len(),
+        2,
+        "a denied request was sent: {:?}",
+        allowed.requests()
+    );
 }
 
 #[tokio::test]
 async fn service_chaining_reaches_a_private_component_in_process() {
-    let app = start(&Manifest::from_app("probe.toml").isolated_probe(&ProbeIds::new("chain")).write()).await;
+    let app = start(
+        &Manifest::from_app("probe.toml")
+            .isolated_probe(&ProbeIds::new("chain"))
+            .write(),
+    )
+    .await;
 
-    let result = send(&app, json!({ "url": "http://probe-private.spin.internal/chained/path?x=1" })).await;
+    let result = send(
+        &app,
+        json!({ "url": "http://probe-private.spin.internal/chained/path?x=1" }),
+    )
+    .await;
     assert_eq!(result["ok"]["status"], 200, "{result}");
     let echo: Value = serde_json::from_str(result["ok"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(echo["who"], "probe-private", "{echo}");
@@ -74,11 +102,21 @@ async fn service_chaining_reaches_a_private_component_in_process() {
     assert_eq!(headers["spin-raw-component-route"], "/...");
     assert_eq!(headers["spin-component-route"], "");
     assert_eq!(headers["spin-client-addr"], "0.0.0.0:0");
-    assert_eq!(headers["x-probe"], "outbound", "the caller's headers are passed on");
+    assert_eq!(
+        headers["x-probe"], "outbound",
+        "the caller's headers are passed on"
+    );
 
     // The chained instance is the private component, with its own variables ...
-    let result = send(&app, json!({ "url": "http://probe-private.spin.internal/vars/greeting" })).await;
-    assert_eq!(result["ok"]["status"], 404, "probe-private declares no `greeting`: {result}");
+    let result = send(
+        &app,
+        json!({ "url": "http://probe-private.spin.internal/vars/greeting" }),
+    )
+    .await;
+    assert_eq!(
+        result["ok"]["status"], 404,
+        "probe-private declares no `greeting`: {result}"
+    );
     // ... and its own (empty) allowed_outbound_hosts: it cannot chain back.
     let inner = json!({ "url": "http://probe.spin.internal/anything" }).to_string();
     let result = send(
@@ -93,7 +131,12 @@ async fn service_chaining_reaches_a_private_component_in_process() {
 
 #[tokio::test]
 async fn chaining_to_a_component_not_in_allowed_outbound_hosts_is_denied() {
-    let app = start(&Manifest::from_app("probe.toml").isolated_probe(&ProbeIds::new("chain")).write()).await;
+    let app = start(
+        &Manifest::from_app("probe.toml")
+            .isolated_probe(&ProbeIds::new("chain"))
+            .write(),
+    )
+    .await;
     // The probe allows only `http://probe-private.spin.internal`.
     let result = send(&app, json!({ "url": "http://probe-redis.spin.internal/" })).await;
     assert_eq!(result, json!({ "err": "HttpRequestDenied" }));
@@ -101,7 +144,12 @@ async fn chaining_to_a_component_not_in_allowed_outbound_hosts_is_denied() {
 
 #[tokio::test]
 async fn a_relative_url_is_a_request_to_the_app_itself() {
-    let app = start(&Manifest::from_app("probe.toml").isolated_probe(&ProbeIds::new("self")).write()).await;
+    let app = start(
+        &Manifest::from_app("probe.toml")
+            .isolated_probe(&ProbeIds::new("self"))
+            .write(),
+    )
+    .await;
     // `http://self` allows relative URLs; they are routed like any inbound request.
     let result = send(&app, json!({ "url": "/self/path?y=2" })).await;
     assert_eq!(result["ok"]["status"], 200, "{result}");

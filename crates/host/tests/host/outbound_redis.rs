@@ -13,9 +13,17 @@ use crate::support::{Manifest, ProbeIds, err, ok, redis, start, unique};
 
 #[tokio::test]
 async fn every_redis_operation_behaves_as_in_spin() {
-    let app = start(&Manifest::from_app("probe.toml").isolated_probe(&ProbeIds::new("redis")).write()).await;
+    let app = start(
+        &Manifest::from_app("probe.toml")
+            .isolated_probe(&ProbeIds::new("redis"))
+            .write(),
+    )
+    .await;
     let prefix = format!("spin-host-test:{}", unique("ops"));
-    let report = app.post("/redis/ops", json!({ "prefix": prefix })).await.ok_json();
+    let report = app
+        .post("/redis/ops", json!({ "prefix": prefix }))
+        .await
+        .ok_json();
 
     let expected = [
         ("set", json!(null)),
@@ -37,14 +45,20 @@ async fn every_redis_operation_behaves_as_in_spin() {
         ("execute_incrby", json!([{ "int64": 5 }])),
         ("execute_rpush", json!([{ "int64": 2 }])),
         // An array reply is flattened into the result list.
-        ("execute_lrange", json!([{ "binary": "a" }, { "binary": "b" }])),
+        (
+            "execute_lrange",
+            json!([{ "binary": "a" }, { "binary": "b" }]),
+        ),
         ("execute_ping", json!([{ "status": "PONG" }])),
     ];
     for (step, value) in expected {
         assert_eq!(ok(&report[step], step), &value, "{step}: {}", report[step]);
     }
     let error = err(&report["execute_error"], "an unknown command");
-    assert_eq!(error["kind"], "other", "a server error is Error::Other: {error}");
+    assert_eq!(
+        error["kind"], "other",
+        "a server error is Error::Other: {error}"
+    );
 
     // The effects are in Redis.
     let mut conn = redis().await;
@@ -55,14 +69,24 @@ async fn every_redis_operation_behaves_as_in_spin() {
     let list: Vec<String> = conn.lrange(format!("{prefix}:l"), 0, -1).await.unwrap();
     assert_eq!(list, ["a", "b"]);
     let _: () = conn
-        .del(&[format!("{prefix}:e"), format!("{prefix}:c"), format!("{prefix}:l"), format!("{prefix}:s")])
+        .del(&[
+            format!("{prefix}:e"),
+            format!("{prefix}:c"),
+            format!("{prefix}:l"),
+            format!("{prefix}:s"),
+        ])
         .await
         .unwrap();
 }
 
 #[tokio::test]
 async fn publish_reaches_a_subscriber() {
-    let app = start(&Manifest::from_app("probe.toml").isolated_probe(&ProbeIds::new("redis")).write()).await;
+    let app = start(
+        &Manifest::from_app("probe.toml")
+            .isolated_probe(&ProbeIds::new("redis"))
+            .write(),
+    )
+    .await;
     let channel = format!("spin-host-test:{}", unique("publish"));
     let mut pubsub = redis::Client::open(crate::support::REDIS_URL)
         .unwrap()
@@ -72,7 +96,10 @@ async fn publish_reaches_a_subscriber() {
     pubsub.subscribe(&channel).await.unwrap();
 
     let report = app
-        .post("/redis/publish", json!({ "channel": channel, "payload": "hello subscriber" }))
+        .post(
+            "/redis/publish",
+            json!({ "channel": channel, "payload": "hello subscriber" }),
+        )
         .await
         .ok_json();
     ok(&report["publish"], "publish");
@@ -88,11 +115,19 @@ async fn publish_reaches_a_subscriber() {
 
 #[tokio::test]
 async fn an_address_not_in_allowed_outbound_hosts_is_invalid_address() {
-    let app = start(&Manifest::from_app("probe.toml").isolated_probe(&ProbeIds::new("redis")).write()).await;
+    let app = start(
+        &Manifest::from_app("probe.toml")
+            .isolated_probe(&ProbeIds::new("redis"))
+            .write(),
+    )
+    .await;
     // host.rs `open`: the allow-list check comes first and fails as `InvalidAddress`.
     // Loopback addresses only: a host that wrongly connects sends nothing off this machine.
     for address in ["redis://127.0.0.3:6379", "redis://127.0.0.1:6380"] {
-        let report = app.post("/redis/open", json!({ "address": address })).await.ok_json();
+        let report = app
+            .post("/redis/open", json!({ "address": address }))
+            .await
+            .ok_json();
         assert_eq!(
             report["open"],
             json!({ "err": { "kind": "invalid_address" } }),
@@ -100,7 +135,10 @@ async fn an_address_not_in_allowed_outbound_hosts_is_invalid_address() {
         );
     }
     let report = app
-        .post("/redis/open", json!({ "address": crate::support::REDIS_URL }))
+        .post(
+            "/redis/open",
+            json!({ "address": crate::support::REDIS_URL }),
+        )
         .await
         .ok_json();
     assert_eq!(report["open"], json!({ "ok": true }));

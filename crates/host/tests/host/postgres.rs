@@ -15,7 +15,12 @@ use serde_json::{Value, json};
 use crate::support::{Manifest, PG_URL, Pg, ProbeIds, RunningApp, err, ok, start, unique};
 
 async fn probe_app() -> RunningApp {
-    start(&Manifest::from_app("probe.toml").isolated_probe(&ProbeIds::new("pg")).write()).await
+    start(
+        &Manifest::from_app("probe.toml")
+            .isolated_probe(&ProbeIds::new("pg"))
+            .write(),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -37,7 +42,12 @@ async fn every_parameter_type_round_trips_with_spins_conversions() {
         .as_array()
         .expect("columns")
         .iter()
-        .map(|c| (c["name"].as_str().unwrap().to_owned(), c["type"].as_str().unwrap().to_owned()))
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                c["type"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let row = select["rows"][0].as_array().expect("one row");
     let value = |name: &str| -> &Value {
@@ -47,9 +57,7 @@ async fn every_parameter_type_round_trips_with_spins_conversions() {
             .unwrap_or_else(|| panic!("no column {name}: {columns:?}"));
         &row[index]
     };
-    let column_type = |name: &str| -> &str {
-        &columns.iter().find(|(n, _)| n == name).unwrap().1
-    };
+    let column_type = |name: &str| -> &str { &columns.iter().find(|(n, _)| n == name).unwrap().1 };
 
     // (column, `convert_data_type`, `convert_entry` value)
     let expected = [
@@ -67,20 +75,60 @@ async fn every_parameter_type_round_trips_with_spins_conversions() {
         ("bin", "binary", json!({ "binary": [0, 1, 2, 254, 255] })),
         ("d", "date", json!({ "date": [2024, 2, 29] })),
         ("tm", "time", json!({ "time": [23, 59, 58, 123_456_000] })),
-        ("ts", "datetime", json!({ "datetime": [1999, 12, 31, 23, 59, 59, 999_999_000] })),
+        (
+            "ts",
+            "datetime",
+            json!({ "datetime": [1999, 12, 31, 23, 59, 59, 999_999_000] }),
+        ),
         // `uuid::Uuid::to_string`: lower case, whatever case was written.
-        ("u", "uuid", json!({ "uuid": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" })),
+        (
+            "u",
+            "uuid",
+            json!({ "uuid": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" }),
+        ),
         // `rust_decimal::Decimal` keeps the scale written.
         ("n", "decimal", json!({ "decimal": "12345.678900" })),
         // int4range is discrete: PostgreSQL normalises [1,10] to [1,11).
-        ("r32", "range_int32", json!({ "range_int32": [[1, "inclusive"], [11, "exclusive"]] })),
-        ("r64", "range_int64", json!({ "range_int64": [null, [5_000_000_000i64, "exclusive"]] })),
-        ("rn", "range_decimal", json!({ "range_decimal": [["1.5", "exclusive"], ["2.25", "inclusive"]] })),
-        ("a32", "array_int32", json!({ "array_int32": [1, null, -3] })),
-        ("a64", "array_int64", json!({ "array_int64": [1i64 << 40, null] })),
-        ("an", "array_decimal", json!({ "array_decimal": ["1.10", null, "-0.5"] })),
-        ("astr", "array_str", json!({ "array_str": ["a", null, "c,d"] })),
-        ("iv", "interval", json!({ "interval": { "micros": 3_723_000_004i64, "days": 2, "months": 14 } })),
+        (
+            "r32",
+            "range_int32",
+            json!({ "range_int32": [[1, "inclusive"], [11, "exclusive"]] }),
+        ),
+        (
+            "r64",
+            "range_int64",
+            json!({ "range_int64": [null, [5_000_000_000i64, "exclusive"]] }),
+        ),
+        (
+            "rn",
+            "range_decimal",
+            json!({ "range_decimal": [["1.5", "exclusive"], ["2.25", "inclusive"]] }),
+        ),
+        (
+            "a32",
+            "array_int32",
+            json!({ "array_int32": [1, null, -3] }),
+        ),
+        (
+            "a64",
+            "array_int64",
+            json!({ "array_int64": [1i64 << 40, null] }),
+        ),
+        (
+            "an",
+            "array_decimal",
+            json!({ "array_decimal": ["1.10", null, "-0.5"] }),
+        ),
+        (
+            "astr",
+            "array_str",
+            json!({ "array_str": ["a", null, "c,d"] }),
+        ),
+        (
+            "iv",
+            "interval",
+            json!({ "interval": { "micros": 3_723_000_004i64, "days": 2, "months": 14 } }),
+        ),
         // `ParameterValue::Int8` binds as PostgreSQL's one-byte "char"; reading "char" is not
         // converted: `DbDataType::Other("char")` and the raw bytes (`types/other.rs`).
         ("ch", "other(char)", json!({ "unsupported": [65] })),
@@ -88,16 +136,20 @@ async fn every_parameter_type_round_trips_with_spins_conversions() {
         ("nul", "int32", json!({ "db_null": null })),
         ("nul_s", "str", json!({ "db_null": null })),
     ];
-    for (name, data_type, expected_value) in expected {
-        assert_eq!(column_type(name), data_type, "column {name} type");
-        assert_eq!(value(name), &expected_value, "column {name} value");
+    for (name, data_type, expected_value) in &expected {
+        assert_eq!(column_type(name), *data_type, "column {name} type");
+        assert_eq!(value(name), expected_value, "column {name} value");
     }
     // JSONB comes back as the bytes of `serde_json::to_vec` of the value: compare as JSON.
     assert_eq!(column_type("j"), "jsonb");
     let jsonb: Value = serde_json::from_str(value("j")["jsonb"].as_str().expect("jsonb text"))
         .expect("jsonb is JSON");
     assert_eq!(jsonb, json!({ "a": "x", "b": [1, 2.5, null] }));
-    assert_eq!(columns.len(), expected.len() + 1, "one column per table column: {columns:?}");
+    assert_eq!(
+        columns.len(),
+        expected.len() + 1,
+        "one column per table column: {columns:?}"
+    );
 
     // A type Spin does not convert: `Other(<type name>)` and its binary wire format
     // (`point` is two big-endian f64s).
@@ -118,7 +170,10 @@ async fn every_parameter_type_round_trips_with_spins_conversions() {
     let row = pg
         .client
         .query_one(
-            &format!("SELECT i64, s, bp, u::text, r32::text, ch::text FROM {} WHERE id = 1", pg.table("all_types")),
+            &format!(
+                "SELECT i64, s, bp, u::text, r32::text, ch::text FROM {} WHERE id = 1",
+                pg.table("all_types")
+            ),
             &[],
         )
         .await
@@ -152,15 +207,20 @@ async fn timestamptz_is_written_and_read_through_at_time_zone_utc_only() {
         })
     );
 
-    // Reading a timestamptz column directly fails: `convert_entry` reads TIMESTAMPTZ as
-    // `chrono::NaiveDateTime`, which tokio-postgres refuses; client.rs reports the row
-    // conversion error as `QueryFailed(QueryError::Text(..))`.
+    // Reading a timestamptz column directly fails: `convert_entry` reads TIMESTAMPTZ with
+    // `row.try_get::<Option<chrono::NaiveDateTime>>` (types.rs `try_map_db_value`), which
+    // tokio-postgres refuses; client.rs reports the row conversion error as
+    // `QueryFailed(QueryError::Text(..))`.
     let direct = err(&report["read_direct"], "reading timestamptz directly");
     assert_eq!(direct["kind"], "query_failed", "{direct}");
-    let text = direct["text"].as_str().unwrap_or_else(|| panic!("a Text query error, got {direct}"));
+    let text = direct["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a Text query error, got {direct}"));
     assert!(
         text.contains(
-            "cannot convert between the Rust type `chrono::naive::datetime::NaiveDateTime` and the Postgres type `timestamptz`"
+            "cannot convert between the Rust type \
+             `core::option::Option<chrono::naive::datetime::NaiveDateTime>` and the Postgres type \
+             `timestamptz`"
         ),
         "Spin's message names both types: {text:?}"
     );
@@ -172,10 +232,18 @@ async fn timestamptz_is_written_and_read_through_at_time_zone_utc_only() {
     // A `Datetime` bound to `$1::timestamptz` fails in tokio-postgres's ToSql check; Spin's
     // client.rs `query_failed` gives `QueryFailed(Text(format!("{e:?}")))`, i.e.
     // `Error { kind: ToSql(0), cause: Some(WrongType { postgres: Timestamptz, rust: "chrono::naive::datetime::NaiveDateTime" }) }`.
-    let bind = err(&report["bind_datetime_to_timestamptz"], "binding a Datetime to timestamptz");
+    let bind = err(
+        &report["bind_datetime_to_timestamptz"],
+        "binding a Datetime to timestamptz",
+    );
     assert_eq!(bind["kind"], "query_failed", "{bind}");
-    let text = bind["text"].as_str().unwrap_or_else(|| panic!("a Text query error, got {bind}"));
-    assert!(text.contains("WrongType") && text.contains("NaiveDateTime"), "{text:?}");
+    let text = bind["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a Text query error, got {bind}"));
+    assert!(
+        text.contains("WrongType") && text.contains("NaiveDateTime"),
+        "{text:?}"
+    );
 
     // `ParameterValue::Timestamp(secs)` binds as `DateTime<Utc>` (convert.rs
     // `timestamp_wit_to_pg`), which a timestamptz column accepts when PostgreSQL can infer it.
@@ -189,13 +257,18 @@ async fn timestamptz_is_written_and_read_through_at_time_zone_utc_only() {
     let rows = pg
         .client
         .query(
-            &format!("SELECT id, (extract(epoch FROM at) * 1000000)::int8 FROM {table} ORDER BY id"),
+            &format!(
+                "SELECT id, (extract(epoch FROM at) * 1000000)::int8 FROM {table} ORDER BY id"
+            ),
             &[],
         )
         .await
         .unwrap();
     let rows: Vec<(i32, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert_eq!(rows, vec![(1, 1_709_296_245_123_456), (3, 1_700_000_000_000_000)]);
+    assert_eq!(
+        rows,
+        vec![(1, 1_709_296_245_123_456), (3, 1_700_000_000_000_000)]
+    );
     pg.drop_schema().await;
 }
 
@@ -213,7 +286,10 @@ async fn begin_and_rollback_or_commit_on_one_connection_is_a_transaction() {
         let table = table.clone();
         async move {
             client
-                .query_one(&format!("SELECT count(*) FROM {table} WHERE marker = $1"), &[&marker])
+                .query_one(
+                    &format!("SELECT count(*) FROM {table} WHERE marker = $1"),
+                    &[&marker],
+                )
                 .await
                 .unwrap()
                 .get::<_, i64>(0)
@@ -226,7 +302,10 @@ async fn begin_and_rollback_or_commit_on_one_connection_is_a_transaction() {
     // visible to the same connection; after ROLLBACK it is gone.
     let rolled_back = unique("rolled-back");
     let report = app
-        .post("/pg/rollback", json!({ "table": table, "marker": rolled_back }))
+        .post(
+            "/pg/rollback",
+            json!({ "table": table, "marker": rolled_back }),
+        )
         .await
         .ok_json();
     ok(&report["begin"], "BEGIN");
@@ -234,7 +313,11 @@ async fn begin_and_rollback_or_commit_on_one_connection_is_a_transaction() {
     assert_eq!(ok(&report["inside"], "count inside"), &count_json(1));
     ok(&report["rollback"], "ROLLBACK");
     assert_eq!(ok(&report["after"], "count after"), &count_json(0));
-    assert_eq!(count(rolled_back).await, 0, "a rolled-back row must not be in the table");
+    assert_eq!(
+        count(rolled_back).await,
+        0,
+        "a rolled-back row must not be in the table"
+    );
 
     let committed = unique("committed");
     let report = app
@@ -250,7 +333,10 @@ async fn begin_and_rollback_or_commit_on_one_connection_is_a_transaction() {
     // with ROLLBACK; deadpool's `RecyclingMethod::Clean` alone would leak it).
     let abandoned = unique("abandoned");
     let report = app
-        .post("/pg/abandon", json!({ "table": table, "marker": abandoned }))
+        .post(
+            "/pg/abandon",
+            json!({ "table": table, "marker": abandoned }),
+        )
         .await
         .ok_json();
     assert_eq!(ok(&report["insert"], "INSERT"), &json!(1));
@@ -268,12 +354,23 @@ async fn begin_and_rollback_or_commit_on_one_connection_is_a_transaction() {
             .await
             .ok_json();
         for step in ["begin", "insert", "inside", "commit", "after"] {
-            ok(&report[step], &format!("round {round}, {step} after an abandoned transaction"));
+            ok(
+                &report[step],
+                &format!("round {round}, {step} after an abandoned transaction"),
+            );
         }
         assert_eq!(count(marker).await, 1, "round {round}");
     }
-    assert_eq!(count(abandoned).await, 0, "an abandoned transaction was committed later");
-    assert_eq!(count(poisoned).await, 0, "an aborted transaction's row was committed later");
+    assert_eq!(
+        count(abandoned).await,
+        0,
+        "an abandoned transaction was committed later"
+    );
+    assert_eq!(
+        count(poisoned).await,
+        0,
+        "an aborted transaction's row was committed later"
+    );
     pg.drop_schema().await;
 }
 
@@ -282,7 +379,10 @@ async fn database_errors_reach_the_guest_with_spins_kinds() {
     let pg = Pg::connect("errors").await;
     let app = probe_app().await;
     let table = pg.table("uniq");
-    let report = app.post("/pg/errors", json!({ "table": table })).await.ok_json();
+    let report = app
+        .post("/pg/errors", json!({ "table": table }))
+        .await
+        .ok_json();
 
     // client.rs `query_failed`: a server error is `QueryFailed(DbError { .. })` with
     // PostgreSQL's severity, SQLSTATE, message and detail, and `pg_extras` fields.
@@ -290,7 +390,13 @@ async fn database_errors_reach_the_guest_with_spins_kinds() {
     assert_eq!(syntax["kind"], "query_failed");
     assert_eq!(syntax["db_error"]["code"], "42601", "{syntax}");
     assert_eq!(syntax["db_error"]["severity"], "ERROR");
-    assert!(syntax["db_error"]["message"].as_str().unwrap().contains("syntax error"), "{syntax}");
+    assert!(
+        syntax["db_error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("syntax error"),
+        "{syntax}"
+    );
 
     assert_eq!(ok(&report["first"], "first insert"), &json!(1));
     let duplicate = err(&report["duplicate"], "duplicate key");
@@ -301,7 +407,10 @@ async fn database_errors_reach_the_guest_with_spins_kinds() {
     assert_eq!(db_error["extras"]["table"], "uniq");
     assert_eq!(db_error["extras"]["schema"], pg.schema.as_str());
     assert!(
-        db_error["as_text"].as_str().unwrap().contains("duplicate key value"),
+        db_error["as_text"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate key value"),
         "as_text is the whole error as text: {db_error}"
     );
 
@@ -309,16 +418,25 @@ async fn database_errors_reach_the_guest_with_spins_kinds() {
     // `BadParameter`, `execute` reports `ValueConversionFailed` (client.rs).
     let bad = err(&report["bad_uuid_query"], "query with a bad UUID");
     assert_eq!(bad["kind"], "bad_parameter", "{bad}");
-    assert!(bad["message"].as_str().unwrap().contains("not-a-uuid"), "{bad}");
+    assert!(
+        bad["message"].as_str().unwrap().contains("not-a-uuid"),
+        "{bad}"
+    );
     let bad = err(&report["bad_uuid_execute"], "execute with a bad UUID");
     assert_eq!(bad["kind"], "value_conversion_failed", "{bad}");
-    assert!(bad["message"].as_str().unwrap().contains("not-a-uuid"), "{bad}");
+    assert!(
+        bad["message"].as_str().unwrap().contains("not-a-uuid"),
+        "{bad}"
+    );
 
     // A parameter of the wrong type for the statement fails in tokio-postgres, not in
     // PostgreSQL: `QueryFailed(Text(..))`.
     let wrong = err(&report["wrong_type"], "a string bound to int4");
     assert_eq!(wrong["kind"], "query_failed", "{wrong}");
-    assert!(wrong["text"].as_str().is_some(), "a Text query error, got {wrong}");
+    assert!(
+        wrong["text"].as_str().is_some(),
+        "a Text query error, got {wrong}"
+    );
     pg.drop_schema().await;
 }
 
@@ -327,7 +445,11 @@ async fn opening_a_connection_is_checked_against_allowed_outbound_hosts() {
     let app = probe_app().await;
     let open = |address: String| {
         let app = &app;
-        async move { app.post("/pg/open", json!({ "address": address })).await.ok_json() }
+        async move {
+            app.post("/pg/open", json!({ "address": address }))
+                .await
+                .ok_json()
+        }
     };
 
     let report = open(PG_URL.to_owned()).await;
@@ -341,9 +463,18 @@ async fn opening_a_connection_is_checked_against_allowed_outbound_hosts() {
     // (DESIGN.md saw this under Spin 4.0.2 with 10.9.9.9; loopback addresses are used here
     // so that a host that wrongly connects sends nothing off this machine.)
     for (address, shown) in [
-        ("postgres://postgres@127.0.0.2:5432/postgres?sslmode=disable", "postgres://127.0.0.2:5432"),
-        ("postgres://postgres@127.0.0.1:5433/postgres?sslmode=disable", "postgres://127.0.0.1:5433"),
-        ("host=127.0.0.3 port=5432 user=postgres sslmode=disable", "postgres://127.0.0.3:5432"),
+        (
+            "postgres://postgres@127.0.0.2:5432/postgres?sslmode=disable",
+            "postgres://127.0.0.2:5432",
+        ),
+        (
+            "postgres://postgres@127.0.0.1:5433/postgres?sslmode=disable",
+            "postgres://127.0.0.1:5433",
+        ),
+        (
+            "host=127.0.0.3 port=5432 user=postgres sslmode=disable",
+            "postgres://127.0.0.3:5432",
+        ),
     ] {
         let report = open(address.to_owned()).await;
         assert_eq!(

@@ -4,14 +4,14 @@
 //! References (spinframework/spin): `crates/trigger-redis/src/lib.rs` (`[application.trigger.redis]
 //! address` as the default, a trigger's own `address` overriding it, both and `channel` resolved
 //! as templates over application variables; a handler error is logged and the next message is
-//! handled), DESIGN.md "Platform facts" (one `.wasm` can be both an HTTP and a Redis component;
-//! outbound `publish` from the HTTP handler reaches the Redis-triggered handler; Redis-triggered
-//! components cannot use service chaining).
+//! handled), `crates/trigger/src/cli.rs` (host requirements), DESIGN.md "Platform facts" (one
+//! `.wasm` can be both an HTTP and a Redis component; outbound `publish` from the HTTP handler
+//! reaches the Redis-triggered handler; Redis-triggered components cannot use service chaining).
 
 use redis::AsyncCommands;
 use serde_json::json;
 
-use crate::support::{Manifest, ProbeIds, RunningApp, redis, start, wait_for};
+use crate::support::{Manifest, ProbeIds, RunningApp, redis, start, start_with, wait_for};
 
 async fn probe_app(ids: &ProbeIds) -> RunningApp {
     start(&Manifest::from_app("probe.toml").isolated_probe(ids).write()).await
@@ -53,7 +53,10 @@ async fn each_message_on_a_subscribed_channel_runs_the_component_once() {
         .unwrap();
     // Outbound `publish` from the HTTP handler reaches the Redis-triggered handler.
     let report = app
-        .post("/redis/publish", json!({ "channel": ids.channel, "payload": "via http" }))
+        .post(
+            "/redis/publish",
+            json!({ "channel": ids.channel, "payload": "via http" }),
+        )
         .await
         .ok_json();
     crate::support::ok(&report["publish"], "publish");
@@ -78,20 +81,29 @@ async fn a_failing_or_trapping_handler_does_not_end_the_subscription() {
 }
 
 #[tokio::test]
-async fn a_redis_triggered_component_cannot_use_service_chaining() {
+async fn an_app_whose_redis_component_lists_a_spin_internal_host_does_not_start() {
+    // Service chaining is a host requirement (`local_service_chaining`) that only the HTTP
+    // trigger supports; every other trigger refuses to start such an app
+    // (spinframework/spin `crates/trigger/src/cli.rs`: "This application requires the following
+    // features that are not available in this version of the '<type>' trigger: <unmet>").
     let ids = ProbeIds::new("trigger");
-    let _app = probe_app(&ids).await;
-    let mut conn = redis().await;
-    // probe-redis lists `http://probe-private.spin.internal` in allowed_outbound_hosts, yet
-    // chaining is only wired into instances of the HTTP trigger
-    // (trigger-http/src/server.rs `trigger_instance_builder` sets the interceptor): from a
-    // Redis handler the request fails.
-    let _: () = conn.publish(&ids.channel, "chain").await.unwrap();
-    let received = sink_after(&ids, 1).await;
-    assert_eq!(received.len(), 1, "{received:?}");
+    let manifest = Manifest::from_app("probe.toml")
+        .isolated_probe(&ids)
+        .write();
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut doc: toml::Table = toml::from_str(&text).unwrap();
+    doc["component"]["probe-redis"]["allowed_outbound_hosts"] = toml::Value::Array(vec![
+        "redis://127.0.0.1:6379".into(),
+        "http://probe-private.spin.internal".into(),
+    ]);
+    std::fs::write(&manifest, toml::to_string(&doc).unwrap()).unwrap();
+
+    let err = match start_with(&manifest, None).await {
+        Ok(_) => panic!("Spin's Redis trigger does not start an app needing service chaining"),
+        Err(err) => format!("{err:#}"),
+    };
     assert!(
-        received[0].starts_with("chain:err:"),
-        "service chaining from a Redis-triggered instance must fail as in Spin, got {:?}",
-        received[0]
+        err.contains("'redis' trigger") && err.contains("local_service_chaining"),
+        "{err}"
     );
 }

@@ -12,7 +12,7 @@ use std::{
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde_json::Value;
 use spin_host::app::{Application, UpOptions};
 
@@ -158,8 +158,11 @@ impl Manifest {
     /// Writes the manifest into a fresh directory and returns its path.
     pub fn write(&self) -> PathBuf {
         let path = temp_dir("manifest").join("spin.toml");
-        std::fs::write(&path, toml::to_string(&self.doc).expect("serialise manifest"))
-            .expect("write manifest");
+        std::fs::write(
+            &path,
+            toml::to_string(&self.doc).expect("serialise manifest"),
+        )
+        .expect("write manifest");
         path
     }
 }
@@ -185,7 +188,8 @@ impl ProbeIds {
 /// A host running one application in this process.
 pub struct RunningApp {
     pub addr: SocketAddr,
-    pub app: Application,
+    /// Kept alive for as long as the triggers run.
+    _app: Application,
     task: tokio::task::JoinHandle<Result<()>>,
     client: reqwest::Client,
 }
@@ -211,7 +215,7 @@ pub async fn start_with(manifest: &Path, runtime_config: Option<PathBuf>) -> Res
     let task = tokio::spawn(run);
     Ok(RunningApp {
         addr,
-        app,
+        _app: app,
         task,
         client: reqwest::Client::new(),
     })
@@ -232,7 +236,6 @@ pub async fn load(manifest: &Path, runtime_config: Option<PathBuf>) -> Result<Ap
 #[derive(Debug)]
 pub struct Reply {
     pub status: u16,
-    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -283,13 +286,8 @@ impl RunningApp {
 
 async fn reply(response: reqwest::Response) -> Reply {
     let status = response.status().as_u16();
-    let headers = response.headers().clone();
     let body = response.text().await.expect("read response body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply { status, body }
 }
 
 /// A PostgreSQL connection for checking effects, and a schema of the test's own.

@@ -23,7 +23,10 @@ async fn component_variables_expand_templates_over_application_variables() {
     // replaced (expressions/src/lib.rs `resolve_template`).
     let reply = app.get("/vars/greeting").await;
     assert_eq!(reply.ok_json()["value"], format!("{salutation}, world!"));
-    assert_eq!(app.get("/vars/literal").await.ok_json()["value"], "plain value");
+    assert_eq!(
+        app.get("/vars/literal").await.ok_json()["value"],
+        "plain value"
+    );
     // A secret variable is still an ordinary value to the component that declares it.
     assert_eq!(
         app.get("/vars/db_url").await.ok_json()["value"],
@@ -33,7 +36,12 @@ async fn component_variables_expand_templates_over_application_variables() {
 
 #[tokio::test]
 async fn components_see_only_their_own_variables() {
-    let app = start(&Manifest::from_app("probe.toml").isolated_probe(&ProbeIds::new("vars")).write()).await;
+    let app = start(
+        &Manifest::from_app("probe.toml")
+            .isolated_probe(&ProbeIds::new("vars"))
+            .write(),
+    )
+    .await;
 
     // `addressee` is an application variable the component does not declare: the guest gets
     // `Error::Undefined` (expressions `get_template` → factor-variables `Undefined`).
@@ -47,7 +55,10 @@ async fn components_see_only_their_own_variables() {
     // underscores, starting with a letter → `Error::InvalidName`.
     for name in ["Bad-Name", "a__b", "1abc", "trailing_"] {
         let reply = app.get(&format!("/vars/{name}")).await;
-        assert_eq!(reply.status, 400, "{name}: expected InvalidName, got {reply:?}");
+        assert_eq!(
+            reply.status, 400,
+            "{name}: expected InvalidName, got {reply:?}"
+        );
         assert_eq!(reply.json()["error"], "invalid_name", "{name}: {reply:?}");
     }
 }
@@ -133,5 +144,8 @@ async fn a_template_naming_an_undeclared_variable_fails_the_load() {
         Ok(_) => panic!("a template over an undeclared variable must not load"),
         Err(err) => format!("{err:#}"),
     };
-    assert!(err.contains("unknown_thing"), "the error should name the variable: {err}");
+    assert!(
+        err.contains("unknown_thing"),
+        "the error should name the variable: {err}"
+    );
 }

@@ -44,6 +44,6 @@ async fn handle(req: Request) -> Response {
 }
 
 #[redis_component]
-async fn on_message(payload: Vec<u8>) -> anyhow::Result<()> {
-    inbound_redis::handle(payload).await
+fn on_message(payload: Vec<u8>) -> anyhow::Result<()> {
+    inbound_redis::handle(payload)
 }

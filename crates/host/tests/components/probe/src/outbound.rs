@@ -21,7 +21,7 @@ pub async fn send(body: &[u8]) -> Response {
 }
 
 /// Sends `GET url` (or `POST url` with `body`), as the project's components do.
-pub async fn fetch(url: &str, body: Option<&Value>) -> Value {
+async fn fetch(url: &str, body: Option<&Value>) -> Value {
     let request = match body.and_then(Value::as_str) {
         Some(body) => Request::builder()
             .method(Method::Post)
