@@ -114,6 +114,7 @@ fn test(rest: &[OsString]) -> anyhow::Result<ExitCode> {
     let config = services::Config::from_env();
     services::ensure_running(&config)?;
     services::ensure_database(&config.db_url)?;
+    services::drop_test_databases(&config.db_url, "e2e_")?;
     ws.build_components()?;
 
     let mut cargo = ws.cargo();

@@ -92,6 +92,41 @@ pub fn ensure_database(db_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Drops the databases earlier end-to-end test runs left behind (their names start with
+/// `prefix`; the tests keep them on purpose so a failure can be inspected).
+pub fn drop_test_databases(db_url: &str, prefix: &str) -> anyhow::Result<()> {
+    let mut config: postgres::Config = db_url
+        .parse()
+        .context("db_url is not a PostgreSQL connection string")?;
+    config
+        .dbname("postgres")
+        .connect_timeout(Duration::from_secs(5));
+    let mut client = config
+        .connect(postgres::NoTls)
+        .context("connecting to PostgreSQL's `postgres` database")?;
+    let pattern = format!("{}%", prefix.replace('_', "\\_"));
+    let names: Vec<String> = client
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            &[&pattern],
+        )?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    for name in &names {
+        client
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_identifier(name)
+            ))
+            .with_context(|| format!("dropping leftover test database {name}"))?;
+    }
+    if !names.is_empty() {
+        println!("xtask: dropped {} leftover test database(s)", names.len());
+    }
+    Ok(())
+}
+
 fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

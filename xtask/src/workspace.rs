@@ -15,6 +15,23 @@ pub const WASM_TARGET: &str = "wasm32-wasip2";
 /// the app's components and the host's test components.
 const COMPONENT_DIRS: [&str; 2] = ["components", "crates/host/tests/components"];
 
+/// Installs the [`WASM_TARGET`] standard library with rustup when it is missing, so a fresh
+/// machine needs no step before `cargo xtask up` or `cargo xtask test`.
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running `rustup target list` (is Rust installed with rustup?)")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|line| line.trim() == WASM_TARGET)
+    {
+        return Ok(());
+    }
+    println!("xtask: installing the {WASM_TARGET} target");
+    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
 /// The Cargo workspace, as `cargo metadata` describes it.
 pub struct Workspace {
     /// The repository root (where `spin.toml` is).
@@ -76,6 +93,7 @@ impl Workspace {
         if self.components.is_empty() {
             bail!("no component crates found under {COMPONENT_DIRS:?}");
         }
+        ensure_wasm_target()?;
         let mut cargo = self.cargo();
         cargo.args(["build", "--target", WASM_TARGET, "--release"]);
         for name in &self.components {

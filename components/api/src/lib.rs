@@ -22,7 +22,9 @@ pub mod health;
 pub fn handle(req: Request) -> Response {
     let mut router = Router::new();
     router.get("/health", health::liveness);
+    router.head("/health", health::liveness);
     router.get("/ready", health::readiness);
+    router.head("/ready", health::readiness);
     router.any("/health", |_: Request, _: Params| {
         Problem::method_not_allowed("GET, HEAD")
     });
@@ -36,4 +38,52 @@ pub fn handle(req: Request) -> Response {
 
 fn not_found(req: Request, _: Params) -> Problem {
     Problem::not_found().with_detail(format!("No route for {}.", req.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The route table, natively: only routes that need no host interface are exercised here;
+    //! `/ready` runs against real PostgreSQL and Redis in the end-to-end tests.
+    use super::*;
+    use spin_sdk::http::Method;
+
+    fn call(method: Method, path: &str) -> Response {
+        handle(Request::builder().method(method).uri(path).build())
+    }
+
+    fn content_type(response: &Response) -> Option<&str> {
+        response.header("content-type").and_then(|v| v.as_str())
+    }
+
+    #[test]
+    fn health_is_200_json() {
+        let response = call(Method::Get, "/health");
+        assert_eq!(*response.status(), 200);
+        assert_eq!(content_type(&response), Some("application/json"));
+        assert_eq!(response.body(), br#"{"status":"ok"}"#);
+    }
+
+    #[test]
+    fn unknown_api_routes_are_problem_json_404s() {
+        for path in ["/api", "/api/", "/api/nope", "/api/tasks/1/nope?x=1"] {
+            let response = call(Method::Get, path);
+            assert_eq!(*response.status(), 404, "{path}");
+            assert_eq!(
+                content_type(&response),
+                Some("application/problem+json"),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_methods_on_health_routes_are_405_with_allow() {
+        let response = call(Method::Post, "/health");
+        assert_eq!(*response.status(), 405);
+        assert_eq!(
+            response.header("allow").and_then(|v| v.as_str()),
+            Some("GET, HEAD")
+        );
+        assert_eq!(*call(Method::Delete, "/ready").status(), 405);
+    }
 }

@@ -112,14 +112,14 @@ impl Store {
             .map_err(|err| DbError::postgres("reading schema_migrations", err))?;
         rows.rows
             .iter()
-            .map(|row| {
+            .map(|row| -> anyhow::Result<Applied> {
                 Ok(Applied {
                     version: i32::decode(&row[0])?,
                     name: String::decode(&row[1])?,
                     checksum: String::decode(&row[2])?,
                 })
             })
-            .collect::<Result<_, spin_sdk::pg4::Error>>()
+            .collect::<anyhow::Result<_>>()
             .context("decoding schema_migrations")
     }
 

@@ -110,10 +110,9 @@ pub fn open() -> Result<Connection, DbError> {
 
 /// Runs `work` between `BEGIN` and `COMMIT` on `conn`, rolling back if it fails.
 ///
-/// `work`'s error is returned as it is; a failed `ROLLBACK` after it is logged (the connection's
-/// client is then recycled with a rollback by the host's pool). `work` must not swallow a
-/// database error and return `Ok`: PostgreSQL answers `COMMIT` on an aborted transaction with a
-/// silent rollback.
+/// `work`'s error is returned as it is; a `ROLLBACK` that also fails is logged, since the first
+/// error is the one worth reporting. `work` must not swallow a database error and return `Ok`:
+/// PostgreSQL answers `COMMIT` on an aborted transaction with a silent rollback.
 pub fn transaction<T, E>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<T, E>,

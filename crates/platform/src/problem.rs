@@ -99,21 +99,38 @@ impl Problem {
         &self.type_uri
     }
 
-    /// The body as a JSON object: the standard members first, then the extensions.
+    /// The body as a JSON value.
     pub fn to_json(&self) -> Value {
-        let mut body = Map::new();
-        body.insert("type".to_owned(), Value::from(self.type_uri.as_str()));
-        body.insert("title".to_owned(), Value::from(self.title.as_str()));
-        body.insert("status".to_owned(), Value::from(self.status));
-        if let Some(detail) = &self.detail {
-            body.insert("detail".to_owned(), Value::from(detail.as_str()));
+        serde_json::to_value(self.body()).expect(INFALLIBLE)
+    }
+
+    /// The body as sent: the standard members first (in RFC 9457's order), then the extensions.
+    fn body(&self) -> Body<'_> {
+        Body {
+            type_uri: &self.type_uri,
+            title: &self.title,
+            status: self.status,
+            detail: self.detail.as_deref(),
+            extensions: &self.extensions,
         }
-        for (name, value) in &self.extensions {
-            body.insert(name.clone(), value.clone());
-        }
-        Value::Object(body)
     }
 }
+
+/// The wire form of a [`Problem`]. A struct rather than a map so that members keep their order.
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "type")]
+    type_uri: &'a str,
+    title: &'a str,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    #[serde(flatten)]
+    extensions: &'a Map<String, Value>,
+}
+
+/// Why serialising a [`Body`] cannot fail: it holds strings, a number and a map with string keys.
+const INFALLIBLE: &str = "a problem body is strings, a number and a string-keyed JSON map";
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
@@ -124,7 +141,8 @@ impl IntoResponse for Problem {
         if let Some(allow) = self.allow {
             builder.header("allow", allow);
         }
-        builder.body(self.to_json().to_string()).build()
+        let body = serde_json::to_vec(&self.body()).expect(INFALLIBLE);
+        builder.body(body).build()
     }
 }
 
@@ -173,6 +191,18 @@ mod tests {
     #[test]
     fn an_unknown_status_still_gets_a_title() {
         assert_eq!(Problem::new(599).to_json()["title"], json!("Error"));
+    }
+
+    #[test]
+    fn members_are_sent_standard_ones_first() {
+        let response: Response = Problem::typed(409, "taken", "Taken")
+            .with_detail("d")
+            .with_extension("errors", json!([]))
+            .into();
+        assert_eq!(
+            std::str::from_utf8(response.body()).unwrap(),
+            r#"{"type":"tag:todo-app,2026:problems/taken","title":"Taken","status":409,"detail":"d","errors":[]}"#
+        );
     }
 
     #[test]
