@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use crate::bindings::fermyon::spin2_0_0::variables::{self, Error};
 use crate::state::HostState;
+use crate::variables::{VariableError, validate_key};
 
 impl variables::Host for HostState {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
@@ -28,7 +29,10 @@ pub(crate) fn get_variable(
     variables: &HashMap<String, String>,
     name: &str,
 ) -> Result<String, Error> {
-    validate_name(name).map_err(|reason| Error::InvalidName(format!("{name:?}: {reason}")))?;
+    // The same rules, and text, as names in the manifest.
+    if let Err(VariableError::InvalidName(message)) = validate_key(name) {
+        return Err(Error::InvalidName(message));
+    }
     variables
         .get(name)
         .cloned()
@@ -36,28 +40,6 @@ pub(crate) fn get_variable(
         .ok_or_else(|| Error::Undefined(format!("no variable for {component_id:?}.{name:?}")))
 }
 
-/// Spin's variable-name rules (`Key::validate` in crates/expressions/src/lib.rs), which keep
-/// names convertible to environment variables and file paths. Returns Spin's reason text.
-pub(crate) fn validate_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        Err("must not be empty".to_string())
-    } else if let Some(invalid) = name
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
-    {
-        Err(format!(
-            "invalid character {invalid:?}. Variable names may contain only lower-case letters, numbers, and underscores."
-        ))
-    } else if !name.as_bytes()[0].is_ascii_lowercase() {
-        Err("must start with a lowercase ASCII letter".to_string())
-    } else if !name.as_bytes()[name.len() - 1].is_ascii_alphanumeric() {
-        Err("must end with a lowercase ASCII letter or digit".to_string())
-    } else if name.contains("__") {
-        Err("must not contain multiple consecutive underscores".to_string())
-    } else {
-        Ok(())
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -80,10 +62,10 @@ mod tests {
     #[test]
     fn name_rules_match_spin() {
         for name in ["a", "abc", "a1b2c3", "a_1", "a_1_b_3"] {
-            validate_name(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            validate_key(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         for name in ["", "aX", "1bc", "_x", "x.y", "x_", "a__b", "x-y"] {
-            assert!(validate_name(name).is_err(), "{name:?} should be invalid");
+            assert!(validate_key(name).is_err(), "{name:?} should be invalid");
         }
     }
 
