@@ -40,7 +40,6 @@ pub(crate) fn get_variable(
         .ok_or_else(|| Error::Undefined(format!("no variable for {component_id:?}.{name:?}")))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
