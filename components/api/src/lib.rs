@@ -6,6 +6,8 @@
 //!
 //! # Layout
 //!
+//! - [`accounts`]: register, login, logout and the caller's profile (`/api/auth/...`), with
+//!   password hashing, session tokens, login throttling and the CSRF rule.
 //! - [`health`]: liveness (`GET /health`, no I/O) and readiness (`GET /ready`, checks
 //!   PostgreSQL and, when the event bus is Redis, Redis).
 
@@ -14,6 +16,7 @@ use spin_sdk::http::{Params, Request, Response, Router};
 #[cfg(target_arch = "wasm32")]
 use spin_sdk::http_component;
 
+pub mod accounts;
 pub mod health;
 
 /// The component's entry point. It is exported only when built for WebAssembly: natively (for
@@ -30,6 +33,19 @@ pub fn handle(req: Request) -> Response {
     });
     router.any("/ready", |_: Request, _: Params| {
         Problem::method_not_allowed("GET, HEAD")
+    });
+    router.post("/api/auth/register", accounts::register);
+    router.post("/api/auth/login", accounts::login);
+    router.post("/api/auth/logout", accounts::logout);
+    router.get("/api/auth/me", accounts::me);
+    router.patch("/api/auth/me", accounts::update_me);
+    for path in ["/api/auth/register", "/api/auth/login", "/api/auth/logout"] {
+        router.any(path, |_: Request, _: Params| {
+            Problem::method_not_allowed("POST")
+        });
+    }
+    router.any("/api/auth/me", |_: Request, _: Params| {
+        Problem::method_not_allowed("GET, PATCH")
     });
     router.any("/api", not_found);
     router.any("/api/*", not_found);
