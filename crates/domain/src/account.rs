@@ -8,39 +8,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::field::{FieldErrors, Invalid, Nullable, expect_string, trimmed_text};
 use crate::recurrence::Timezone;
-use crate::task::fields::parse_uuid;
 
-/// A user's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(Uuid);
-
-impl UserId {
-    /// Parses the hyphenated form.
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        parse_uuid(text).map(Self)
-    }
-
-    /// The id as a UUID, to bind as a query parameter.
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl From<Uuid> for UserId {
-    fn from(id: Uuid) -> Self {
-        Self(id)
-    }
-}
-
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
+crate::field::uuid_id! {
+    /// A user's id.
+    UserId, "Parses the hyphenated form."
 }
 
 /// An email address, trimmed and lower-cased (as the `users_email_normalized` constraint

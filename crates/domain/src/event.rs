@@ -26,8 +26,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::account::UserId;
+use crate::field::parse_uuid;
 use crate::field::{FieldErrors, Invalid};
-use crate::task::fields::parse_uuid;
 use crate::task::{Description, Priority, Tags, Task, TaskChanges, TaskId, TaskTitle};
 use crate::time::Timestamp;
 

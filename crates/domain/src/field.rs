@@ -335,6 +335,58 @@ pub(crate) fn trimmed_text(raw: &str, max: usize, allowed: &[char]) -> Result<St
     Ok(text.to_owned())
 }
 
+/// Parses a UUID in its canonical hyphenated form only (what PostgreSQL's `uuid::text` and the
+/// API produce), so that one id has one spelling in URLs, cursors and events.
+pub(crate) fn parse_uuid(text: &str) -> Result<uuid::Uuid, Invalid> {
+    const EXPECTED: Invalid = Invalid::Format {
+        expected: "a UUID such as 0f8b5a52-8f0c-4e5e-9a39-3f9c2f5a1d01",
+    };
+    if text.len() != 36 {
+        return Err(EXPECTED);
+    }
+    uuid::Uuid::try_parse(text).map_err(|_| EXPECTED)
+}
+
+/// Declares a UUID id newtype: private field, one `parse` (canonical hyphenated form only),
+/// `as_uuid` for query parameters, `From<Uuid>` for ids read back from rows, and the hyphenated
+/// form as `Display` and JSON. One definition, so every id behaves the same.
+macro_rules! uuid_id {
+    ($(#[$meta:meta])* $name:ident, $parse_doc:literal) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            #[doc = $parse_doc]
+            pub fn parse(text: &str) -> Result<Self, $crate::field::Invalid> {
+                $crate::field::parse_uuid(text).map(Self)
+            }
+
+            /// The id as a UUID, to bind as a query parameter.
+            pub fn as_uuid(&self) -> uuid::Uuid {
+                self.0
+            }
+        }
+
+        impl From<uuid::Uuid> for $name {
+            fn from(id: uuid::Uuid) -> Self {
+                Self(id)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+pub(crate) use uuid_id;
+
 #[cfg(test)]
 mod tests {
     use super::*;

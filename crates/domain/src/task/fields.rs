@@ -5,49 +5,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::field::{FieldErrors, Invalid, expect_string, trimmed_text};
 
-/// Parses a UUID in its canonical hyphenated form only (what PostgreSQL's `uuid::text` and the
-/// API produce), so that one id has one spelling in URLs, cursors and events.
-pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, Invalid> {
-    const EXPECTED: Invalid = Invalid::Format {
-        expected: "a UUID such as 0f8b5a52-8f0c-4e5e-9a39-3f9c2f5a1d01",
-    };
-    if text.len() != 36 {
-        return Err(EXPECTED);
-    }
-    Uuid::try_parse(text).map_err(|_| EXPECTED)
-}
-
-/// A task's id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TaskId(Uuid);
-
-impl TaskId {
-    /// Parses the hyphenated form, as in `/api/tasks/{id}`.
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        parse_uuid(text).map(Self)
-    }
-
-    /// The id as a UUID, to bind as a query parameter.
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl From<Uuid> for TaskId {
-    fn from(id: Uuid) -> Self {
-        Self(id)
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
+crate::field::uuid_id! {
+    /// A task's id.
+    TaskId, "Parses the hyphenated form, as in `/api/tasks/{id}`."
 }
 
 /// A task's title: trimmed, 1 to 500 characters, on one line (no control characters).
