@@ -165,27 +165,7 @@ impl DisplayName {
     }
 }
 
-macro_rules! text_conversions {
-    ($($name:ident),*) => {$(
-        impl TryFrom<String> for $name {
-            type Error = Invalid;
-            fn try_from(raw: String) -> Result<Self, Invalid> {
-                Self::parse(&raw)
-            }
-        }
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    )*};
-}
-text_conversions!(Email, DisplayName);
+crate::field::text_conversions!(Email, DisplayName);
 
 /// Parses an IANA time zone name for an account, the same way recurrence patterns do.
 pub fn parse_timezone(name: &str) -> Result<Timezone, Invalid> {

@@ -387,6 +387,31 @@ macro_rules! uuid_id {
 }
 pub(crate) use uuid_id;
 
+/// The conversions of a text newtype (`struct X(String)` with `X::parse(&str)`): `TryFrom<String>`
+/// (so deserialising parses, and a consumer reading an event gets checked values),
+/// `From<X> for String` (serialising writes the plain string), and `Display`.
+macro_rules! text_conversions {
+    ($($name:ident),*) => {$(
+        impl TryFrom<String> for $name {
+            type Error = $crate::field::Invalid;
+            fn try_from(raw: String) -> Result<Self, $crate::field::Invalid> {
+                Self::parse(&raw)
+            }
+        }
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+pub(crate) use text_conversions;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -248,27 +248,7 @@ impl<'a> IntoIterator for &'a Tags {
 // Conversions behind the serde attributes above: deserialising parses (so a consumer that
 // reads an event gets checked values), serialising writes the plain string.
 
-macro_rules! text_conversions {
-    ($($name:ident),*) => {$(
-        impl TryFrom<String> for $name {
-            type Error = Invalid;
-            fn try_from(raw: String) -> Result<Self, Invalid> {
-                Self::parse(&raw)
-            }
-        }
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    )*};
-}
-text_conversions!(TaskTitle, Description, Tag);
+crate::field::text_conversions!(TaskTitle, Description, Tag);
 
 impl TryFrom<String> for Priority {
     type Error = Invalid;
