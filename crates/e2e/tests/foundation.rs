@@ -73,6 +73,8 @@ async fn an_edited_migration_stops_the_run() {
     let app = TestApp::new(&db.url());
     app.migrate().await.unwrap();
     let client = pg(&db.url()).await.unwrap();
+    let checksum = "SELECT checksum FROM schema_migrations WHERE version = 1";
+    let recorded: String = client.query_one(checksum, &[]).await.unwrap().get(0);
     client
         .execute(
             "UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1",
@@ -85,6 +87,19 @@ async fn an_edited_migration_stops_the_run() {
         .await
         .expect_err("a changed checksum must fail");
     assert!(format!("{err:#}").contains("migrate"), "{err:#}");
+
+    // The mismatch, and nothing else, is what stopped it: the refused run left the record as it
+    // was, and with the recorded checksum back the same run succeeds.
+    let after: String = client.query_one(checksum, &[]).await.unwrap().get(0);
+    assert_eq!(after, "edited", "a refused run must not rewrite the record");
+    client
+        .execute(
+            "UPDATE schema_migrations SET checksum = $1 WHERE version = 1",
+            &[&recorded],
+        )
+        .await
+        .unwrap();
+    app.migrate().await.unwrap();
 }
 
 #[tokio::test]
