@@ -775,6 +775,102 @@ task_event_data!(
     TaskDeleted => TaskDeleted
 );
 
+/// A component that consumes events and records a receipt for each one it handles: the table the
+/// dispatcher redelivers from. Only consumers that exist are listed; each adds itself here, with
+/// the topics it subscribes to, when it lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Consumer {
+    /// `audit`: stores every event in the audit log.
+    Audit,
+}
+
+impl Consumer {
+    /// Every consumer.
+    pub const ALL: &[Consumer] = &[Consumer::Audit];
+
+    /// Its name: the component id in `spin.toml`, the `consumer` column of `consumer_receipts`
+    /// and `event_deliveries`, and the path segment of its Dapr delivery route
+    /// (`/events/<name>/<topic>`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Audit => "audit",
+        }
+    }
+
+    /// Parses a consumer name. Unknown names are refused.
+    pub fn parse(name: &str) -> Result<Self, Invalid> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|consumer| consumer.as_str() == name)
+            .ok_or(Invalid::NotOneOf {
+                allowed: &["audit"],
+            })
+    }
+
+    /// The topics it subscribes to.
+    pub fn topics(self) -> &'static [Topic] {
+        match self {
+            Self::Audit => Topic::ALL,
+        }
+    }
+
+    /// Whether it subscribes to `topic`.
+    pub fn consumes(self, topic: Topic) -> bool {
+        self.topics().contains(&topic)
+    }
+
+    /// The consumers that must record a receipt for an event on `topic`.
+    pub fn expecting(topic: Topic) -> Vec<Consumer> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|consumer| consumer.consumes(topic))
+            .collect()
+    }
+}
+
+impl fmt::Display for Consumer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When the dispatcher looks again for a consumer's receipt, and when it gives up: the
+/// redelivery schedule, as data the dispatcher's SQL is parameterised with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedeliveryPolicy {
+    /// How long a consumer has to record its receipt after the first publication.
+    pub first_check_after_ms: u64,
+    /// The wait doubles after every further publication, up to this.
+    pub max_wait_ms: u64,
+    /// Publications (the first included) after which a missing receipt makes a dead letter.
+    pub max_attempts: u32,
+}
+
+impl RedeliveryPolicy {
+    /// The schedule the dispatcher uses: 5 s, 10 s, 20 s, ... capped at 5 minutes, dead after
+    /// 8 publications (about 10 minutes without a receipt).
+    pub const STANDARD: Self = Self {
+        first_check_after_ms: 5_000,
+        max_wait_ms: 300_000,
+        max_attempts: 8,
+    };
+
+    /// How long to wait for a receipt after publication number `attempts` (1 for the first).
+    pub fn wait_after(&self, attempts: u32) -> u64 {
+        let doublings = attempts.saturating_sub(1).min(32);
+        self.first_check_after_ms
+            .saturating_mul(1u64 << doublings)
+            .min(self.max_wait_ms)
+    }
+
+    /// Whether a consumer that has not answered after `attempts` publications is a dead letter.
+    pub fn exhausted(&self, attempts: u32) -> bool {
+        attempts >= self.max_attempts
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1074,5 +1170,28 @@ mod tests {
         assert_eq!(ok.user_id(), task().user_id);
         assert!(CloudEvent::new(Topic::ReminderFired, header(), subject, json!({})).is_err());
         assert!(CloudEvent::new(Topic::ReminderFired, header(), subject, json!("x")).is_err());
+    }
+
+    #[test]
+    fn the_audit_consumer_expects_every_topic() {
+        for topic in Topic::ALL {
+            assert_eq!(Consumer::expecting(*topic), [Consumer::Audit]);
+        }
+        assert_eq!(Consumer::parse("audit"), Ok(Consumer::Audit));
+        assert!(Consumer::parse("nobody").is_err());
+    }
+
+    #[test]
+    fn redelivery_waits_double_up_to_the_cap_and_then_give_up() {
+        let policy = RedeliveryPolicy {
+            first_check_after_ms: 1_000,
+            max_wait_ms: 5_000,
+            max_attempts: 4,
+        };
+        let waits: Vec<u64> = (1..=5).map(|n| policy.wait_after(n)).collect();
+        assert_eq!(waits, [1_000, 2_000, 4_000, 5_000, 5_000]);
+        assert_eq!(policy.wait_after(u32::MAX), 5_000);
+        assert!(!policy.exhausted(3));
+        assert!(policy.exhausted(4));
     }
 }
