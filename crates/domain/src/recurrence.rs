@@ -28,11 +28,14 @@
 //! - `parts`: RRULE text to checked parts and back to the canonical text.
 //! - `structured`: [`StructuredRecurrence`] to parts.
 //! - `expand`: occurrences between instants, the first n, the next one, with a work limit.
+//! - `series`: generation modes, the occurrences one horizon pass creates, the next instance
+//!   of an after-completion series, and the this-and-following split.
 //! - `error`: [`RecurrenceError`], one case per reason, each naming its field.
 
 mod error;
 mod expand;
 mod parts;
+mod series;
 mod structured;
 mod timezone;
 
@@ -42,6 +45,7 @@ use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 
 pub use error::RecurrenceError;
 pub use expand::MAX_EXAMINED;
+pub use series::{GenerationMode, GenerationPlan, MAX_PER_PASS, SeriesSplit};
 pub use structured::StructuredRecurrence;
 pub use timezone::{Timezone, format_rfc3339};
 

@@ -81,6 +81,14 @@ pub enum RecurrenceError {
         /// How many candidate occurrences were examined before giving up.
         examined: usize,
     },
+    /// The generation `mode` is not `fixed` or `after_completion`.
+    UnknownMode {
+        /// The value given.
+        value: String,
+    },
+    /// The instance named is not at one of the series' occurrences (a this-and-following
+    /// edit splits the series at an occurrence).
+    NotAnOccurrence,
 }
 
 impl RecurrenceError {
@@ -90,6 +98,8 @@ impl RecurrenceError {
             Self::UnknownTimezone { .. } => "timezone",
             Self::InvalidRule { .. } | Self::ExpansionLimit { .. } => "rrule",
             Self::UnknownFrequency { .. } => "frequency",
+            Self::UnknownMode { .. } => "mode",
+            Self::NotAnOccurrence => "occurrence",
             Self::IntervalOutOfRange { .. } => "interval",
             // Either field could be blamed; the later one in the seed's field order is the
             // one a client most likely added by mistake.
@@ -111,7 +121,8 @@ impl RecurrenceError {
         match self {
             Self::UnknownTimezone { .. } => "unknown_timezone",
             Self::InvalidRule { .. } => "invalid_rule",
-            Self::UnknownFrequency { .. } => "not_one_of",
+            Self::UnknownFrequency { .. } | Self::UnknownMode { .. } => "not_one_of",
+            Self::NotAnOccurrence => "not_an_occurrence",
             Self::IntervalOutOfRange { .. }
             | Self::MaxOccurrencesOutOfRange { .. }
             | Self::WeekdayOutOfRange { .. }
@@ -132,6 +143,12 @@ impl RecurrenceError {
                 "\"{value}\" is not an IANA time zone name (such as \"Europe/London\" or \"UTC\")"
             ),
             Self::InvalidRule { reason } => reason.clone(),
+            Self::UnknownMode { value } => {
+                format!("\"{value}\" is not a mode; use fixed or after_completion")
+            }
+            Self::NotAnOccurrence => {
+                "the instance is not at one of the series' occurrences".to_owned()
+            }
             Self::UnknownFrequency { value } => format!(
                 "\"{value}\" is not a frequency; use daily, weekly, monthly or yearly \
                  (or an rrule for anything else)"
