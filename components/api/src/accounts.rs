@@ -5,92 +5,44 @@
 //! (`domain::account`), do the database work, encode. Errors are one enum, [`Error`], mapped to
 //! problem+json at the edge; 5xx causes are logged and never sent.
 //!
-//! A session is a row of `sessions` (migration 0003) and a signed token naming it
-//! ([`token`]); the token travels in the `session` cookie or as `Authorization: Bearer`
-//! ([`web`]). Every authenticated request looks the session up, so logout revokes at once.
+//! A session is a row of `sessions` (migration 0003) and a signed token naming it; tokens,
+//! cookies, the CSRF rule and the session lookup are shared with every component in
+//! `platform::auth`. Every authenticated request looks the session up, so logout revokes at once.
 //!
 //! # Layout
 //!
 //! - [`password`]: argon2id hashing and verification.
-//! - [`token`]: the HS256 JWT encoder and verifier.
 //! - [`throttle`]: failed-login arithmetic (5 failures in 15 minutes lock an email).
-//! - [`web`]: the session cookie, token extraction and the CSRF rule.
 
 pub mod password;
 pub mod throttle;
-pub mod token;
-pub mod web;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use chrono::NaiveDateTime;
 use domain::account::{
     Credentials, LoginInput, ProfileInput, ProfileUpdate, Registration, RegistrationInput,
 };
 use domain::field::{FieldErrors, Nullable};
-use domain::time::Timestamp;
+use platform::auth::token::{self, Claims};
+use platform::auth::{self, AuthError, USER_COLUMNS, User, now_secs, web};
+use platform::body::{self, BodyError};
 use platform::config::{self, ConfigError};
 use platform::db::{self, Connection, DbError};
 use platform::problem::Problem;
 use platform::response;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::json;
 use spin_sdk::http::{Params, Request, Response};
-use spin_sdk::pg4::{ParameterValue, Row};
+use spin_sdk::pg4::ParameterValue;
 use uuid::Uuid;
-
-use self::token::Claims;
-use self::web::Presented;
 
 /// How long a session lasts: 14 days.
 pub const SESSION_SECS: i64 = 14 * 24 * 60 * 60;
 
-const JWT_SECRET: &str = "jwt_secret";
 const COOKIE_SECURE: &str = "cookie_secure";
-const PUBLIC_BASE_URL: &str = "public_base_url";
-
-/// The columns of a user as the API returns them, in the order [`User::from_row`] reads.
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.timezone, \
-     (u.created_at AT TIME ZONE 'UTC') AS created_at, (u.updated_at AT TIME ZONE 'UTC') AS updated_at";
-
-/// A user as the API returns it.
-#[derive(Debug, Clone, Serialize)]
-pub struct User {
-    id: Uuid,
-    email: String,
-    name: Option<String>,
-    timezone: String,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-}
-
-impl User {
-    fn from_row(row: &Row<'_>) -> Result<Self, Error> {
-        fn get<T: spin_sdk::pg4::Decode>(row: &Row<'_>, column: &str) -> Result<T, Error> {
-            row.get(column)
-                .ok_or_else(|| Error::Internal(format!("reading users.{column}")))
-        }
-        Ok(Self {
-            id: get(row, "id")?,
-            email: get(row, "email")?,
-            name: get::<Option<String>>(row, "name")?,
-            timezone: get(row, "timezone")?,
-            created_at: Timestamp::from_naive_utc(get::<NaiveDateTime>(row, "created_at")?),
-            updated_at: Timestamp::from_naive_utc(get::<NaiveDateTime>(row, "updated_at")?),
-        })
-    }
-}
 
 /// Everything an accounts route can answer besides success.
 #[derive(Debug)]
 pub enum Error {
-    /// The body is not JSON (400).
-    Malformed(String),
-    /// The body is not `application/json` (415).
-    UnsupportedMediaType,
-    /// JSON of the wrong shape: an unknown or missing member, a wrong type (422).
-    Shape(String),
+    /// The body is not JSON of the right shape (400, 413, 415, 422).
+    Body(BodyError),
     /// Fields failed validation (422).
     Invalid(FieldErrors),
     /// The email belongs to an account already (409).
@@ -103,6 +55,22 @@ pub enum Error {
     Throttled { retry_after: i64 },
     /// Anything else (500); the text is logged only.
     Internal(String),
+}
+
+impl From<BodyError> for Error {
+    fn from(err: BodyError) -> Self {
+        Self::Body(err)
+    }
+}
+
+impl From<AuthError> for Error {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthenticated => Self::Unauthenticated,
+            AuthError::Csrf => Self::Csrf,
+            AuthError::Internal(cause) => Self::Internal(cause),
+        }
+    }
 }
 
 impl From<DbError> for Error {
@@ -120,17 +88,7 @@ impl From<ConfigError> for Error {
 impl From<Error> for Response {
     fn from(err: Error) -> Self {
         match err {
-            Error::Malformed(detail) => Problem::typed(400, "malformed-body", "Malformed body")
-                .with_detail(detail)
-                .into(),
-            Error::UnsupportedMediaType => Problem::new(415)
-                .with_detail("The body must be application/json.")
-                .into(),
-            Error::Shape(detail) => {
-                Problem::typed(422, "validation", "The request has invalid fields")
-                    .with_detail(detail)
-                    .into()
-            }
+            Error::Body(err) => err.into(),
             Error::Invalid(errors) => {
                 Problem::typed(422, "validation", "The request has invalid fields")
                     .with_detail(describe(&errors))
@@ -141,20 +99,8 @@ impl From<Error> for Response {
                 .with_detail("An account with this email already exists.")
                 .with_extension("errors", json!([{"field": "email", "code": "taken", "message": "is already registered"}]))
                 .into(),
-            Error::Unauthenticated => {
-                let mut response: Response =
-                    Problem::typed(401, "unauthenticated", "Not authenticated")
-                        .with_detail("Missing, invalid or expired credentials.")
-                        .into();
-                response.set_header("www-authenticate", "Bearer");
-                response
-            }
-            Error::Csrf => Problem::typed(403, "csrf", "CSRF check failed")
-                .with_detail(
-                    "A cookie-authenticated request that changes state must send an \
-                     X-Requested-With header from the app's own origin, or use a Bearer token.",
-                )
-                .into(),
+            Error::Unauthenticated => AuthError::Unauthenticated.into_response(),
+            Error::Csrf => AuthError::Csrf.into_response(),
             Error::Throttled { retry_after } => {
                 let mut response: Response =
                     Problem::typed(429, "login-throttled", "Too many failed logins")
@@ -187,36 +133,13 @@ fn respond(result: Result<Response, Error>) -> Response {
     response
 }
 
-/// Decodes a JSON body: 415 unless `application/json`, 400 for bad JSON, 422 for JSON of the
-/// wrong shape (unknown members, wrong types), naming the problem.
-fn body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
-    let content_type = req
-        .header("content-type")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim();
-    if !media_type.eq_ignore_ascii_case("application/json") {
-        return Err(Error::UnsupportedMediaType);
-    }
-    serde_json::from_slice(req.body()).map_err(|err| {
-        if err.is_data() {
-            // Serde names the member: "unknown field `x`, expected one of ...".
-            Error::Shape(format!("{err}."))
-        } else {
-            Error::Malformed(format!("The body is not valid JSON: {err}."))
-        }
-    })
-}
-
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// Decodes a JSON body the way every component does (`platform::body`).
+fn body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Error> {
+    Ok(body::json(req)?)
 }
 
 fn secret() -> Result<Vec<u8>, Error> {
-    Ok(config::required(JWT_SECRET)?.into_bytes())
+    Ok(auth::secret()?)
 }
 
 fn cookie_secure() -> Result<bool, Error> {
@@ -430,48 +353,8 @@ fn record_failure(conn: &Connection, email: &str) -> Result<(), Error> {
     })
 }
 
-/// The authenticated caller of a request.
-struct Caller {
-    user: User,
-    session_id: Uuid,
-}
-
-/// Finds the caller from the token, enforcing the CSRF rule for cookie-authenticated unsafe
-/// requests and checking the session row (so revoked sessions fail).
-fn authenticate(req: &Request, conn: &Connection) -> Result<Caller, Error> {
-    let token = match web::presented(req) {
-        Presented::Bearer(token) => token,
-        Presented::Cookie(token) => {
-            let origin = req.header("origin").and_then(|v| v.as_str());
-            let public_base_url = config::required(PUBLIC_BASE_URL)?;
-            let csrf_header = req
-                .header(web::CSRF_HEADER)
-                .and_then(|v| v.as_str())
-                .is_some_and(|v| !v.trim().is_empty());
-            if !web::csrf_ok(req.method(), csrf_header, origin, &public_base_url) {
-                return Err(Error::Csrf);
-            }
-            token
-        }
-        Presented::Nothing => return Err(Error::Unauthenticated),
-    };
-    let claims =
-        token::decode(&token, &secret()?, now_secs()).map_err(|_| Error::Unauthenticated)?;
-    let rows = conn
-        .query(
-            &format!(
-                "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
-                 AND s.expires_at > now()"
-            ),
-            &[claims.sid.into(), claims.sub.into()],
-        )
-        .map_err(|err| DbError::postgres("looking up a session", err))?;
-    let row = rows.rows().next().ok_or(Error::Unauthenticated)?;
-    Ok(Caller {
-        user: User::from_row(&row)?,
-        session_id: claims.sid,
-    })
+fn authenticate(req: &Request, conn: &Connection) -> Result<auth::Caller, Error> {
+    Ok(auth::authenticate(req, conn)?)
 }
 
 /// `POST /api/auth/logout`: 204; the session is revoked and the cookie cleared.

@@ -1,0 +1,157 @@
+//! The consumer side of every event: decoding a delivery (a Redis message or a Dapr HTTP
+//! delivery) into a [`CloudEvent`], and applying it exactly once.
+//!
+//! Delivery is at least once (the dispatcher redelivers until it sees a receipt), so effects
+//! must be idempotent. [`apply_once`] makes them so: it records `(consumer, event_id)` in
+//! `consumer_receipts` in the same transaction as the consumer's own writes; a second delivery
+//! finds the receipt and changes nothing.
+//!
+//! Dapr's subscriber contract (docs.dapr.io, "Publish and subscribe" API reference): the
+//! sidecar `POST`s the CloudEvent (`application/cloudevents+json`) to the subscription's route
+//! and reads a 2xx reply's `{"status": "SUCCESS" | "RETRY" | "DROP"}` (an empty 2xx is
+//! SUCCESS, 404 is DROP, any other status is RETRY). [`DaprStatus`] is that reply.
+
+use domain::event::{CloudEvent, Consumer};
+use domain::field::FieldErrors;
+use spin_sdk::http::{Request, Response};
+use spin_sdk::pg4::{Connection, ParameterValue};
+
+use crate::db::{self, DbError};
+
+/// Records the receipt; returns a row only the first time.
+const RECORD_RECEIPT: &str = "INSERT INTO consumer_receipts (consumer, event_id) VALUES ($1, $2) \
+     ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id";
+
+/// A delivery that is not an event this system understands.
+#[derive(Debug)]
+pub enum DecodeError {
+    /// Not JSON.
+    NotJson(serde_json::Error),
+    /// JSON, but not a valid envelope (every bad attribute named).
+    Envelope(FieldErrors),
+    /// A Dapr delivery with a media type other than CloudEvents JSON or JSON.
+    MediaType(String),
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotJson(err) => write!(f, "the delivery is not JSON: {err}"),
+            Self::Envelope(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field()).collect();
+                write!(f, "invalid CloudEvent attributes: {}", fields.join(", "))
+            }
+            Self::MediaType(media) => write!(f, "unexpected media type {media:?}"),
+        }
+    }
+}
+
+/// Decodes a Redis message: the CloudEvent JSON, as the dispatcher publishes it.
+pub fn from_redis(payload: &[u8]) -> Result<CloudEvent, DecodeError> {
+    let value: serde_json::Value = serde_json::from_slice(payload).map_err(DecodeError::NotJson)?;
+    CloudEvent::parse(value).map_err(DecodeError::Envelope)
+}
+
+/// Decodes a Dapr delivery: a structured CloudEvent, `application/cloudevents+json` (or
+/// `application/json`, which Dapr uses for raw payloads). The attributes Dapr adds (`topic`,
+/// `pubsubname`, `traceid`, ...) are ignored.
+pub fn from_dapr(req: &Request) -> Result<CloudEvent, DecodeError> {
+    let media = req
+        .header("content-type")
+        .and_then(|value| value.as_str())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != "application/cloudevents+json" && media != "application/json" {
+        return Err(DecodeError::MediaType(media));
+    }
+    from_redis(req.body())
+}
+
+/// What became of one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// First delivery: the effects were applied and the receipt recorded.
+    Applied,
+    /// A receipt was already there: nothing was changed.
+    Duplicate,
+}
+
+/// Runs `effects` for `event` exactly once per `consumer`: inside one transaction, records the
+/// receipt and, only if it is new, applies the effects. If the effects fail, the receipt is
+/// rolled back with them, so the redelivery will try again.
+pub fn apply_once<E>(
+    consumer: Consumer,
+    event: &CloudEvent,
+    effects: impl FnOnce(&Connection) -> Result<(), E>,
+) -> Result<Outcome, E>
+where
+    E: From<DbError>,
+{
+    let conn = db::open()?;
+    db::transaction(&conn, |conn| {
+        let fresh = conn
+            .query(
+                RECORD_RECEIPT,
+                &[
+                    ParameterValue::Str(consumer.as_str().to_owned()),
+                    event.id().as_uuid().into(),
+                ],
+            )
+            .map_err(|err| DbError::postgres("recording the receipt", err))?;
+        if fresh.rows.is_empty() {
+            return Ok(Outcome::Duplicate);
+        }
+        effects(conn)?;
+        Ok(Outcome::Applied)
+    })
+}
+
+/// A subscriber's reply to a Dapr delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaprStatus {
+    /// Handled (or already handled): Dapr forgets the message.
+    Success,
+    /// Failed for now: Dapr delivers it again, per the component's resiliency policy.
+    Retry,
+    /// Cannot ever be handled (malformed): Dapr drops it (to its dead-letter topic, if any).
+    Drop,
+}
+
+impl DaprStatus {
+    /// The `status` member Dapr reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Retry => "RETRY",
+            Self::Drop => "DROP",
+        }
+    }
+
+    /// The reply: 200 with `{"status": ...}`.
+    pub fn into_response(self) -> Response {
+        crate::response::json(200, &serde_json::json!({ "status": self.as_str() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redis_message_that_is_not_an_event_is_refused_with_the_reason() {
+        assert!(matches!(from_redis(b"nope"), Err(DecodeError::NotJson(_))));
+        let err = from_redis(br#"{"specversion":"1.0"}"#).unwrap_err();
+        assert!(err.to_string().contains("id"), "{err}");
+    }
+
+    #[test]
+    fn dapr_statuses_are_dapr_s_words() {
+        assert_eq!(DaprStatus::Success.as_str(), "SUCCESS");
+        assert_eq!(DaprStatus::Retry.as_str(), "RETRY");
+        assert_eq!(DaprStatus::Drop.as_str(), "DROP");
+    }
+}
