@@ -28,6 +28,8 @@
 //! - `parts`: RRULE text to checked parts and back to the canonical text.
 //! - `structured`: [`StructuredRecurrence`] to parts.
 //! - `expand`: occurrences between instants, the first n, the next one, with a work limit.
+//! - `pattern`: a pattern as a request writes it (structured or raw, with its task template),
+//!   checked, and the `recurring.*` event payloads.
 //! - `series`: generation modes, the occurrences one horizon pass creates, the next instance
 //!   of an after-completion series, and the this-and-following split.
 //! - `error`: [`RecurrenceError`], one case per reason, each naming its field.
@@ -35,6 +37,7 @@
 mod error;
 mod expand;
 mod parts;
+mod pattern;
 mod series;
 mod structured;
 mod timezone;
@@ -45,6 +48,10 @@ use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 
 pub use error::RecurrenceError;
 pub use expand::MAX_EXAMINED;
+pub use pattern::{
+    InstanceGenerated, MAX_REMINDER_MINUTES, PatternChanged, PatternFieldError, PatternInput,
+    PatternSpec, StructuredFields, TaskTemplate, TemplateInput, parse_local,
+};
 pub use series::{GenerationMode, GenerationPlan, MAX_PER_PASS, SeriesSplit};
 pub use structured::StructuredRecurrence;
 pub use timezone::{Timezone, format_rfc3339};

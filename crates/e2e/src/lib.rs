@@ -144,8 +144,14 @@ impl TestApp {
 
     /// Starts the HTTP-served components (everything but `migrate`) and returns the base URL.
     pub async fn serve(&self, component_ids: &[&str]) -> Result<String> {
+        self.serve_on("127.0.0.1:0".parse()?, component_ids).await
+    }
+
+    /// [`TestApp::serve`] on a given address, for tests whose variables must name it (a
+    /// browser sends `Origin`, which the API checks against `public_base_url`).
+    pub async fn serve_on(&self, listen: SocketAddr, component_ids: &[&str]) -> Result<String> {
         let app = Application::load(&self.options(component_ids)?).await?;
-        let (addr, run): (SocketAddr, _) = app.start("127.0.0.1:0".parse()?).await?;
+        let (addr, run): (SocketAddr, _) = app.start(listen).await?;
         tokio::spawn(async move {
             let _app = app;
             if let Err(err) = run.await {
@@ -207,6 +213,133 @@ impl Outage {
         if let Some(task) = self.task.take() {
             task.abort();
             let _ = task.await;
+        }
+    }
+}
+
+/// A private `redis-server` for one test: Redis pub/sub is global to a server, so tests that
+/// publish and subscribe must not share one. It listens on port 6379 (the only Redis port the
+/// components' `allowed_outbound_hosts` permit) of its own loopback address `127.0.0.x`, keeps
+/// nothing on disk, can be stopped and started again on the same address (Redis "going away"),
+/// and is killed when dropped.
+pub struct TestRedis {
+    ip: std::net::Ipv4Addr,
+    server: Option<std::process::Child>,
+}
+
+impl TestRedis {
+    /// Starts a server on a free `127.0.0.x:6379`.
+    pub async fn start() -> Result<Self> {
+        let mut last_error = None;
+        for _ in 0..50 {
+            // A pseudo-random address per attempt; 127.0.0.1 is the shared server's.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or_default();
+            let last = 2 + (nanos ^ std::process::id().rotate_left(7)) % 250;
+            let ip = std::net::Ipv4Addr::new(127, 0, 0, last as u8);
+            if std::net::TcpListener::bind((ip, 6379)).is_err() {
+                continue;
+            }
+            let mut redis = Self { ip, server: None };
+            match redis.start_again().await {
+                Ok(()) => return Ok(redis),
+                Err(err) => last_error = Some(err),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| anyhow::anyhow!("no free 127.0.0.x:6379 found")))
+    }
+
+    /// The URL for the `redis_url` variable.
+    pub fn url(&self) -> String {
+        format!("redis://{}:6379", self.ip)
+    }
+
+    /// Starts the server (again) on the same address and waits until it answers.
+    pub async fn start_again(&mut self) -> Result<()> {
+        anyhow::ensure!(self.server.is_none(), "the Redis server is already running");
+        let child = std::process::Command::new("/usr/bin/redis-server")
+            .args([
+                "--bind",
+                &self.ip.to_string(),
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting /usr/bin/redis-server")?;
+        self.server = Some(child);
+        for _ in 0..100 {
+            if self.ping().await.is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self
+                .server
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                self.server = None;
+                anyhow::bail!("redis-server on {} exited: {status}", self.ip);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        anyhow::bail!("redis-server on {} did not answer", self.ip)
+    }
+
+    /// Stops the server (every connection to it breaks).
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.server.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    async fn command(&self, parts: &[&[u8]]) -> Result<Vec<u8>> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect((self.ip, 6379)).await?;
+        let mut request = format!("*{}\r\n", parts.len()).into_bytes();
+        for part in parts {
+            request.extend_from_slice(format!("${}\r\n", part.len()).as_bytes());
+            request.extend_from_slice(part);
+            request.extend_from_slice(b"\r\n");
+        }
+        stream.write_all(&request).await?;
+        let mut reply = vec![0; 512];
+        let n = stream.read(&mut reply).await?;
+        reply.truncate(n);
+        Ok(reply)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let reply = self.command(&[b"PING"]).await?;
+        anyhow::ensure!(reply.starts_with(b"+PONG"), "unexpected reply to PING");
+        Ok(())
+    }
+
+    /// `PUBLISH channel payload`; returns how many subscribers received it.
+    pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<i64> {
+        let reply = self
+            .command(&[b"PUBLISH", channel.as_bytes(), payload])
+            .await?;
+        let text = String::from_utf8_lossy(&reply);
+        text.trim()
+            .strip_prefix(':')
+            .and_then(|n| n.parse().ok())
+            .with_context(|| format!("unexpected reply to PUBLISH: {text:?}"))
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.server.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 }

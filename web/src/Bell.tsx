@@ -1,0 +1,153 @@
+// The notification bell: an unread count kept fresh by polling the cheap unread-count route
+// (paused while the tab is hidden), and the inbox it opens, where notifications are marked read
+// and their reminders snoozed.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError, api } from './api';
+import { formatInstant } from './time';
+import type { Notification } from './types';
+
+const POLL_MS = 3000;
+
+const SNOOZES: [number, string][] = [
+  [10, '10 min'],
+  [60, '1 hour'],
+  [1440, '1 day'],
+];
+
+export function Bell({ timeZone }: { timeZone: string }) {
+  const [unread, setUnread] = useState(0);
+  const [open, setOpen] = useState(false);
+  const [items, setItems] = useState<Notification[] | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+
+  const refreshCount = useCallback(async () => {
+    try {
+      const r = await api<{ count?: number; unread?: number; unread_count?: number }>('GET', '/api/notifications/unread-count');
+      setUnread(r.count ?? r.unread ?? r.unread_count ?? 0);
+    } catch {
+      // A failed poll keeps the last count; the next one tries again.
+    }
+  }, []);
+
+  useEffect(() => {
+    void refreshCount();
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === 'visible') void refreshCount();
+    }, POLL_MS);
+    const onVisible = () => document.visibilityState === 'visible' && void refreshCount();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      window.clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [refreshCount]);
+
+  const loadInbox = useCallback(async () => {
+    try {
+      const r = await api<{ items?: Notification[]; notifications?: Notification[] }>('GET', '/api/notifications?limit=50');
+      setItems(r.items ?? r.notifications ?? []);
+    } catch (err) {
+      setMessage(err instanceof ApiError ? err.message : 'Could not load notifications.');
+    }
+  }, []);
+
+  useEffect(() => {
+    if (open) void loadInbox();
+  }, [open, loadInbox, unread]);
+
+  async function markRead(n: Notification) {
+    try {
+      await api('POST', `/api/notifications/${n.id}/read`);
+      setItems((all) => all?.map((x) => (x.id === n.id ? { ...x, read_at: new Date().toISOString() } : x)) ?? null);
+      void refreshCount();
+    } catch (err) {
+      setMessage(err instanceof ApiError ? err.message : 'Could not mark it read.');
+    }
+  }
+
+  async function snooze(n: Notification, minutes: number) {
+    if (!n.reminder_id) return;
+    try {
+      await api('POST', `/api/reminders/${n.reminder_id}/snooze`, { minutes });
+      setMessage(`Snoozed for ${SNOOZES.find(([m]) => m === minutes)?.[1] ?? `${minutes} min`}.`);
+      if (!n.read_at) await markRead(n);
+    } catch (err) {
+      setMessage(err instanceof ApiError ? (err.errors[0]?.message ?? err.message) : 'Could not snooze.');
+    }
+  }
+
+  return (
+    <div className="bell">
+      <button
+        ref={button}
+        type="button"
+        className="icon-button bell-button"
+        aria-expanded={open}
+        aria-controls="inbox"
+        aria-label={`Notifications, ${unread} unread`}
+        onClick={() => setOpen((o) => !o)}
+      >
+        <svg aria-hidden="true" viewBox="0 0 24 24" width="22" height="22">
+          <path
+            d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3a1.5 1.5 0 0 0-3 0v1.16A7 7 0 0 0 5 11v5l-2 2v1h18v-1z"
+            fill="currentColor"
+          />
+        </svg>
+        {unread > 0 && (
+          <span className="unread" data-testid="unread-count" aria-hidden="true">
+            {unread > 99 ? '99+' : unread}
+          </span>
+        )}
+      </button>
+      {open && (
+        <section
+          id="inbox"
+          className="inbox"
+          aria-label="Notifications"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              setOpen(false);
+              button.current?.focus();
+            }
+          }}
+        >
+          <h2>Notifications</h2>
+          {message && (
+            <p className="banner" role="status">
+              {message}
+            </p>
+          )}
+          {items === null ? (
+            <p>Loading…</p>
+          ) : items.length === 0 ? (
+            <p className="empty">Nothing yet.</p>
+          ) : (
+            <ul>
+              {items.map((n) => (
+                <li key={n.id} className={n.read_at ? 'read' : 'unread-item'} data-testid="notification">
+                  <strong>{n.subject ?? 'Reminder'}</strong>
+                  {n.body && <p>{n.body}</p>}
+                  <time dateTime={n.created_at}>{formatInstant(n.created_at, timeZone)}</time>
+                  <div className="inbox-actions">
+                    {!n.read_at && (
+                      <button type="button" onClick={() => void markRead(n)}>
+                        Mark read
+                      </button>
+                    )}
+                    {n.reminder_id &&
+                      SNOOZES.map(([minutes, label]) => (
+                        <button key={minutes} type="button" onClick={() => void snooze(n, minutes)} aria-label={`Snooze ${label}`}>
+                          Snooze {label}
+                        </button>
+                      ))}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,247 @@
+// Browser tests: real headless Chromium (Debian's, driven by playwright-core) against the app
+// served by spin-host with real PostgreSQL and Redis. Started by crates/e2e/tests/browser.rs,
+// which sets BASE_URL and SCREENSHOT_DIR; every test saves a screenshot there.
+//
+// Scenarios that need a backend piece check for its route first: while the route is still a
+// 404 (the piece has not landed), the test is reported as a `todo` naming what it waits on,
+// rather than failing for a reason that is not the UI's. Once the route exists, it must pass.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE_URL = process.env.BASE_URL;
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? 'target/screenshots';
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+assert.ok(BASE_URL, 'BASE_URL must be set (crates/e2e/tests/browser.rs sets it)');
+assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium chromium-driver`);
+mkdirSync(SCREENSHOT_DIR, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh browser context (its own cookies), with console errors collected. */
+async function newPage(viewport = { width: 1100, height: 800 }) {
+  const context = await browser.newContext({ baseURL: BASE_URL, viewport, timezoneId: 'Europe/Paris', locale: 'en-GB' });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (msg) => {
+    // A 4xx the test provokes on purpose is logged by Chromium as a failed resource; CSP
+    // violations and script errors are what this catches.
+    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) errors.push(msg.text());
+  });
+  return { context, page, errors };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+let accounts = 0;
+async function register(page) {
+  const email = `user${Date.now()}_${accounts++}@example.com`;
+  await page.goto('/register');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+  return email;
+}
+
+/** Whether `path` is served by the API (anything but a 404 means the route exists). */
+async function routeExists(page, method, path) {
+  const status = await page.evaluate(
+    async ([m, p]) => (await fetch(p, { method: m, headers: { 'X-Requested-With': 'XMLHttpRequest', 'Content-Type': 'application/json' }, body: m === 'GET' ? undefined : '{}' })).status,
+    [method, path],
+  );
+  return status !== 404;
+}
+
+/** A datetime-local value `ms` from now in Europe/Paris (the contexts' and accounts' zone). */
+function parisLocal(ms, withSeconds = false) {
+  const text = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  }).format(new Date(Date.now() + ms)).replace(' ', 'T');
+  return withSeconds ? text : text.slice(0, 16);
+}
+
+describe('web UI', () => {
+  test('registers, survives a reload, logs out and back in', async () => {
+    const { context, page, errors } = await newPage();
+    const email = await register(page);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+    assert.ok(await page.getByText(email).isVisible(), 'the header names the signed-in user after a reload');
+    await shot(page, 'registered');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a field error shows beside its field and keeps what was typed', async () => {
+    const { context, page } = await newPage();
+    await page.goto('/register');
+    await page.getByLabel('Email').fill('not-an-email');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    const emailError = page.locator('.field', { has: page.getByLabel('Email') }).locator('.field-error');
+    await emailError.waitFor();
+    const passwordError = page.locator('.field', { has: page.getByLabel('Password') }).locator('.field-error');
+    await passwordError.waitFor();
+    // Each message is tied to its input for screen readers.
+    const describedBy = await page.getByLabel('Email').getAttribute('aria-describedby');
+    assert.ok(describedBy?.includes(await emailError.getAttribute('id')));
+    assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Email').inputValue(), 'not-an-email');
+    assert.equal(await page.getByLabel('Password').inputValue(), 'short');
+    await shot(page, 'field-error-register');
+
+    // The same on the task form, once tasks exist: an over-long title is refused beside it.
+    await register(page);
+    if (await routeExists(page, 'GET', '/api/tasks')) {
+      await page.getByRole('button', { name: 'New task' }).click();
+      const long = 'x'.repeat(501);
+      await page.getByLabel('Title').fill(long);
+      await page.getByLabel('Description').fill('kept after the error');
+      await page.getByRole('button', { name: 'Create task' }).click();
+      const titleError = page.locator('.field', { has: page.getByLabel('Title') }).locator('.field-error');
+      await titleError.waitFor();
+      assert.equal(await page.getByLabel('Title').inputValue(), long);
+      assert.equal(await page.getByLabel('Description').inputValue(), 'kept after the error');
+      await shot(page, 'field-error-task');
+    }
+    await context.close();
+  });
+
+  test('creates and edits a task with a due date in the user zone', async (t) => {
+    const { context, page, errors } = await newPage();
+    await register(page);
+    if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByLabel('Title').fill('Write the report');
+    await page.getByLabel('Description').fill('Quarterly numbers');
+    await page.getByLabel('Priority').selectOption('high');
+    await page.getByLabel('Tags').fill('work, q3');
+    await page.getByLabel(/^Due/).fill('2031-03-04T09:30');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    const item = page.getByTestId('task').filter({ hasText: 'Write the report' });
+    await item.waitFor();
+    assert.match(await item.innerText(), /09:30/);
+    assert.match(await item.innerText(), /#work/);
+    // Stored in UTC: 09:30 in Paris in March is 08:30Z.
+    const stored = await page.evaluate(async () => (await (await fetch('/api/tasks')).json()));
+    const saved = (stored.items ?? stored.tasks).find((x) => x.title === 'Write the report');
+    assert.equal(saved.due_date, '2031-03-04T08:30:00Z');
+
+    await item.getByRole('button', { name: 'Edit Write the report' }).click();
+    assert.equal(await page.getByLabel(/^Due/).inputValue(), '2031-03-04T09:30');
+    await page.getByLabel('Title').fill('Write the final report');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('task').filter({ hasText: 'Write the final report' }).waitFor();
+
+    // An overdue task stands out.
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByLabel('Title').fill('Pay the bill');
+    await page.getByLabel(/^Due/).fill('2020-01-01T10:00');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    const overdue = page.getByTestId('task').filter({ hasText: 'Pay the bill' });
+    await overdue.waitFor();
+    assert.match((await overdue.getAttribute('class')) ?? '', /overdue/);
+    assert.ok(await overdue.getByText('Overdue').isVisible());
+    await shot(page, 'tasks');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a reminder a few seconds ahead arrives in the bell without a reload', async (t) => {
+    const { context, page, errors } = await newPage();
+    await register(page);
+    if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
+    if (!(await routeExists(page, 'GET', '/api/notifications/unread-count'))) {
+      return t.todo('waits on "reminders": GET /api/notifications/unread-count is 404');
+    }
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByLabel('Title').fill('Call Alice');
+    await page.getByLabel(/^Due/).fill(parisLocal(3600_000));
+    await page.getByRole('button', { name: 'Add a custom time' }).click();
+    await page.getByLabel(/^Remind at/).fill(parisLocal(6000, true));
+    await page.getByRole('button', { name: 'Create task' }).click();
+    await page.getByTestId('task').filter({ hasText: 'Call Alice' }).waitFor();
+    const count = page.getByTestId('unread-count');
+    await count.waitFor({ timeout: 30_000 });
+    assert.equal(await count.innerText(), '1');
+    await page.getByRole('button', { name: /Notifications, 1 unread/ }).click();
+    const notification = page.getByTestId('notification').first();
+    await notification.waitFor();
+    assert.match(await notification.innerText(), /Call Alice/);
+    await shot(page, 'bell');
+    await notification.getByRole('button', { name: 'Mark read' }).click();
+    await count.waitFor({ state: 'detached' });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a weekly series shows its instances with the indicator, and one instance can be edited', async (t) => {
+    const { context, page, errors } = await newPage();
+    await register(page);
+    if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
+    if (!(await routeExists(page, 'POST', '/api/tasks/recurring/preview'))) {
+      return t.todo('waits on "recurrence": POST /api/tasks/recurring/preview is 404');
+    }
+    await page.getByRole('button', { name: 'New task' }).click();
+    await page.getByLabel('Title').fill('Team sync');
+    await page.getByLabel(/^Due/).fill(parisLocal(86_400_000).slice(0, 11) + '10:00');
+    await page.getByLabel('Repeat this task').check();
+    await page.getByLabel('Unit').selectOption('WEEKLY');
+    await page.getByLabel('Mon').check();
+    await page.getByLabel('Thu').check();
+    await page.getByLabel('Ends').selectOption('after');
+    await page.getByLabel('Times').fill('4');
+    const occurrences = page.getByTestId('occurrences').locator('li');
+    await occurrences.first().waitFor();
+    assert.equal(await occurrences.count(), 4);
+    await shot(page, 'series-builder');
+    await page.getByRole('button', { name: 'Create series' }).click();
+    const instances = page.getByTestId('task').filter({ hasText: 'Team sync' });
+    await instances.first().waitFor({ timeout: 15_000 });
+    assert.ok((await instances.count()) >= 2, 'the series has generated instances');
+    assert.ok(await instances.first().getByTestId('recurring-indicator').isVisible());
+
+    await instances.first().getByRole('button', { name: 'Edit Team sync' }).click();
+    await page.getByLabel('Title').fill('Team sync (moved)');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('radio', { name: 'This task only' }).check();
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByTestId('task').filter({ hasText: 'Team sync (moved)' }).waitFor();
+    const unchanged = page.getByTestId('task').filter({ hasText: /Team sync$/ });
+    assert.ok((await page.getByTestId('task').filter({ hasText: 'Team sync' }).count()) >= 2);
+    assert.equal(await page.getByTestId('task').filter({ hasText: 'Team sync (moved)' }).count(), 1, `${await unchanged.count()} unchanged`);
+    await shot(page, 'series');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('works on a phone-sized screen', async () => {
+    const { context, page, errors } = await newPage({ width: 390, height: 844 });
+    await register(page);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no horizontal scrolling (page is ${width}px wide)`);
+    await shot(page, 'phone');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
