@@ -1,0 +1,68 @@
+//! Retention: events older than `audit_retention_days` (default 90) are deleted by a daily
+//! tick, run by the cron trigger (`audit-cron`) or `POST /ticks/audit` (bearer `tick_token`).
+
+use platform::config;
+use platform::db::{self, DbError};
+use spin_sdk::http::{Params, Request, Response};
+
+use crate::store;
+
+/// The variable holding the retention period in days.
+pub const RETENTION_DAYS: &str = "audit_retention_days";
+
+/// A retention tick's failure.
+#[derive(Debug)]
+pub enum RetentionError {
+    /// The variable is not a positive whole number of days.
+    Config(config::ConfigError),
+    /// The database.
+    Db(DbError),
+}
+
+impl std::fmt::Display for RetentionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Config(err) => err.fmt(f),
+            Self::Db(err) => err.fmt(f),
+        }
+    }
+}
+
+/// The retention period in days.
+pub fn retention_days() -> Result<i64, config::ConfigError> {
+    let value = config::optional(RETENTION_DAYS)?.unwrap_or_else(|| "90".to_owned());
+    match value.trim().parse::<i64>() {
+        Ok(days) if days > 0 => Ok(days),
+        _ => Err(config::ConfigError::Invalid {
+            name: RETENTION_DAYS.to_owned(),
+            expected: "a positive whole number of days",
+        }),
+    }
+}
+
+/// Deletes expired events; returns how many.
+pub fn run() -> Result<u64, RetentionError> {
+    let days = retention_days().map_err(RetentionError::Config)?;
+    let conn = db::open().map_err(RetentionError::Db)?;
+    let deleted = store::delete_older_than(&conn, days).map_err(RetentionError::Db)?;
+    platform::log::info(
+        "audit",
+        &format!("retention: deleted {deleted} events older than {days} days"),
+        &[],
+    );
+    Ok(deleted)
+}
+
+/// `POST /ticks/audit`.
+pub fn route(req: Request, _: Params) -> Response {
+    if let Err(problem) = platform::tick::authorize(&req) {
+        return problem.into();
+    }
+    match run() {
+        Ok(deleted) => platform::response::json(200, &serde_json::json!({ "deleted": deleted })),
+        Err(err) => {
+            platform::log::error("audit", &format!("retention failed: {err}"), &[]);
+            platform::problem::Problem::new(500).into()
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The audit component's SQL, over `events` (migration 0005).
+
+use domain::event::CloudEvent;
+use platform::db::DbError;
+use spin_sdk::pg4::{Connection, DbValue, ParameterValue};
+
+/// `user_id` is kept only if the account still exists (the column's foreign key would
+/// otherwise refuse the event of a deleted account).
+const INSERT: &str = "INSERT INTO events (id, event_type, aggregate_id, user_id, payload, metadata, created_at, version) \
+     VALUES ($1::text::uuid, $2, $3::text::uuid, (SELECT id FROM users WHERE id = $4::text::uuid), \
+             $5::text::jsonb, jsonb_build_object('transport', $6::text, 'received_at', now()), \
+             $7::text::timestamptz, $8) \
+     ON CONFLICT (id) DO NOTHING";
+
+const COLUMNS: &str = "id::text, event_type, aggregate_id::text, user_id::text, payload::text, metadata::text, \
+     to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), version";
+
+/// Every filter is optional (`NULL` = no filter); `$1` is the owner for non-admins; `$6`/`$7`
+/// the keyset cursor (the last item's time and id).
+fn list_sql() -> String {
+    format!(
+        "SELECT {COLUMNS} FROM events \
+         WHERE ($1::text IS NULL OR user_id = $1::text::uuid) \
+           AND ($2::text IS NULL OR event_type = $2::text) \
+           AND ($3::text IS NULL OR payload ->> 'subject' = $3::text) \
+           AND ($4::text IS NULL OR created_at >= $4::text::timestamptz) \
+           AND ($5::text IS NULL OR created_at < $5::text::timestamptz) \
+           AND ($6::text IS NULL OR (created_at, id) < ($6::text::timestamptz, $7::text::uuid)) \
+         ORDER BY created_at DESC, id DESC LIMIT $8"
+    )
+}
+
+fn one_sql() -> String {
+    format!(
+        "SELECT {COLUMNS} FROM events WHERE id = $1::text::uuid \
+         AND ($2::text IS NULL OR user_id = $2::text::uuid)"
+    )
+}
+
+const DELETE_OLD: &str =
+    "DELETE FROM events WHERE created_at < now() - $1::int8 * interval '1 day'";
+
+/// Stores `event` (nothing if it is already there).
+pub fn insert_event(conn: &Connection, event: &CloudEvent, transport: &str) -> Result<(), DbError> {
+    let version = event
+        .data()
+        .get("version")
+        .and_then(|v| v.as_i64())
+        .and_then(|v| i32::try_from(v).ok())
+        .unwrap_or(1);
+    conn.execute(
+        INSERT,
+        &[
+            ParameterValue::Str(event.id().to_string()),
+            ParameterValue::Str(event.topic().as_str().to_owned()),
+            ParameterValue::Str(event.subject().id().hyphenated().to_string()),
+            ParameterValue::Str(event.user_id().to_string()),
+            ParameterValue::Str(event.to_json().to_string()),
+            ParameterValue::Str(transport.to_owned()),
+            ParameterValue::Str(event.time().to_string()),
+            ParameterValue::Int32(version),
+        ],
+    )
+    .map_err(|err| DbError::postgres("storing an event", err))?;
+    Ok(())
+}
+
+/// One stored event, as the API returns it.
+#[derive(Debug, serde::Serialize)]
+pub struct StoredEvent {
+    /// The CloudEvent id.
+    pub id: String,
+    /// The topic.
+    pub event_type: String,
+    /// The id of what the event is about.
+    pub aggregate_id: String,
+    /// The owner (`null` once the account is gone).
+    pub user_id: Option<String>,
+    /// The whole CloudEvent.
+    pub payload: serde_json::Value,
+    /// How it arrived.
+    pub metadata: serde_json::Value,
+    /// The event's time.
+    pub created_at: String,
+    /// The payload's version.
+    pub version: i32,
+}
+
+fn text(row: &[DbValue], i: usize) -> Option<String> {
+    match row.get(i) {
+        Some(DbValue::Str(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn json(row: &[DbValue], i: usize) -> serde_json::Value {
+    text(row, i)
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+fn stored(row: &[DbValue]) -> StoredEvent {
+    StoredEvent {
+        id: text(row, 0).unwrap_or_default(),
+        event_type: text(row, 1).unwrap_or_default(),
+        aggregate_id: text(row, 2).unwrap_or_default(),
+        user_id: text(row, 3),
+        payload: json(row, 4),
+        metadata: json(row, 5),
+        created_at: text(row, 6).unwrap_or_default(),
+        version: match row.get(7) {
+            Some(DbValue::Int32(n)) => *n,
+            _ => 1,
+        },
+    }
+}
+
+/// The filters of a list query, already validated.
+#[derive(Debug, Default)]
+pub struct Filters {
+    /// Only this owner's events (every non-admin caller).
+    pub owner: Option<String>,
+    /// Topic.
+    pub event_type: Option<String>,
+    /// CloudEvent subject, `task/<uuid>`.
+    pub subject: Option<String>,
+    /// Inclusive lower bound (RFC 3339).
+    pub start: Option<String>,
+    /// Exclusive upper bound (RFC 3339).
+    pub end: Option<String>,
+    /// After this `(created_at, id)`.
+    pub after: Option<(String, String)>,
+}
+
+fn opt(value: &Option<String>) -> ParameterValue {
+    match value {
+        Some(v) => ParameterValue::Str(v.clone()),
+        None => ParameterValue::DbNull,
+    }
+}
+
+/// Up to `limit` events, newest first.
+pub fn list(conn: &Connection, filters: &Filters, limit: i64) -> Result<Vec<StoredEvent>, DbError> {
+    let (after_time, after_id) = match &filters.after {
+        Some((time, id)) => (Some(time.clone()), Some(id.clone())),
+        None => (None, None),
+    };
+    let rows = conn
+        .query(
+            &list_sql(),
+            &[
+                opt(&filters.owner),
+                opt(&filters.event_type),
+                opt(&filters.subject),
+                opt(&filters.start),
+                opt(&filters.end),
+                opt(&after_time),
+                opt(&after_id),
+                ParameterValue::Int64(limit),
+            ],
+        )
+        .map_err(|err| DbError::postgres("listing events", err))?;
+    Ok(rows.rows.iter().map(|row| stored(row)).collect())
+}
+
+/// One event, if it exists and (when `owner` is set) belongs to `owner`.
+pub fn one(
+    conn: &Connection,
+    id: &str,
+    owner: Option<String>,
+) -> Result<Option<StoredEvent>, DbError> {
+    let rows = conn
+        .query(
+            &one_sql(),
+            &[ParameterValue::Str(id.to_owned()), opt(&owner)],
+        )
+        .map_err(|err| DbError::postgres("reading an event", err))?;
+    Ok(rows.rows.first().map(|row| stored(row)))
+}
+
+/// Deletes events older than `days`; returns how many.
+pub fn delete_older_than(conn: &Connection, days: i64) -> Result<u64, DbError> {
+    conn.execute(DELETE_OLD, &[ParameterValue::Int64(days)])
+        .map_err(|err| DbError::postgres("deleting expired events", err))
+}

@@ -1,0 +1,120 @@
+//! One dispatcher tick, the same work whether the cron trigger or `POST /ticks/dispatcher`
+//! started it:
+//!
+//! 1. publish due outbox rows ([`platform::publish::publish_due`]), batch after batch while
+//!    the batches come back full and the tick's time budget lasts;
+//! 2. look at the `event_deliveries` rows that are due: a consumer that has recorded its
+//!    receipt is settled (its row goes); one that has not gets the event published again, with
+//!    the wait doubled ([`RedeliveryPolicy`]); one out of attempts becomes a dead letter.
+//!
+//! Every step claims its rows with `FOR UPDATE SKIP LOCKED` in a short transaction, so any
+//! number of dispatchers (and the API's inline fast path) can run at once.
+
+use std::time::{Duration, Instant};
+
+use domain::event::RedeliveryPolicy;
+use platform::db::{self, DbError};
+use platform::publish::{self, Publisher};
+use serde::Serialize;
+use spin_sdk::http::{Params, Request, Response};
+
+use crate::store;
+
+/// Rows claimed per transaction.
+const BATCH: i64 = 200;
+
+/// A tick stops starting new batches after this long, so ticks a second apart do not pile up.
+const BUDGET: Duration = Duration::from_millis(800);
+
+/// What a tick did, for the tick route's reply and the log.
+#[derive(Debug, Default, Serialize)]
+pub struct TickReport {
+    /// Outbox rows published.
+    pub published: usize,
+    /// Outbox rows whose publication failed (retried with backoff).
+    pub publish_failures: usize,
+    /// (event, consumer) pairs whose receipt arrived.
+    pub settled: usize,
+    /// (event, consumer) pairs published again.
+    pub redelivered: usize,
+    /// (event, consumer) pairs that became dead letters.
+    pub dead_lettered: usize,
+}
+
+/// A tick's failure.
+#[derive(Debug)]
+pub enum TickError {
+    /// The database.
+    Db(DbError),
+    /// The transport's settings.
+    Config(platform::config::ConfigError),
+}
+
+impl std::fmt::Display for TickError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Db(err) => err.fmt(f),
+            Self::Config(err) => err.fmt(f),
+        }
+    }
+}
+
+impl From<DbError> for TickError {
+    fn from(err: DbError) -> Self {
+        Self::Db(err)
+    }
+}
+
+/// Runs one tick.
+pub fn run() -> Result<TickReport, TickError> {
+    let started = Instant::now();
+    let conn = db::open()?;
+    let mut publisher = Publisher::from_config().map_err(TickError::Config)?;
+    let mut report = TickReport::default();
+    loop {
+        let round = publish::publish_due(&conn, &mut publisher, BATCH)?;
+        report.published += round.delivered;
+        report.publish_failures += round.failed;
+        if round.delivered + round.failed < BATCH as usize || started.elapsed() > BUDGET {
+            break;
+        }
+    }
+    loop {
+        let round = store::redeliver_due(&conn, &mut publisher, BATCH, RedeliveryPolicy::STANDARD)?;
+        report.settled += round.settled;
+        report.redelivered += round.redelivered;
+        report.dead_lettered += round.dead_lettered;
+        if round.claimed < BATCH as usize || started.elapsed() > BUDGET {
+            break;
+        }
+    }
+    if report.publish_failures + report.redelivered + report.dead_lettered > 0 {
+        platform::log::info(
+            "dispatcher",
+            &format!(
+                "tick: published {}, failed {}, settled {}, redelivered {}, dead-lettered {}",
+                report.published,
+                report.publish_failures,
+                report.settled,
+                report.redelivered,
+                report.dead_lettered
+            ),
+            &[],
+        );
+    }
+    Ok(report)
+}
+
+/// `POST /ticks/dispatcher` (bearer `tick_token`).
+pub fn route(req: Request, _: Params) -> Response {
+    if let Err(problem) = platform::tick::authorize(&req) {
+        return problem.into();
+    }
+    match run() {
+        Ok(report) => platform::response::json(200, &report),
+        Err(err) => {
+            platform::log::error("dispatcher", &format!("tick failed: {err}"), &[]);
+            platform::problem::Problem::new(500).into()
+        }
+    }
+}
