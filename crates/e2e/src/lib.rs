@@ -144,8 +144,14 @@ impl TestApp {
 
     /// Starts the HTTP-served components (everything but `migrate`) and returns the base URL.
     pub async fn serve(&self, component_ids: &[&str]) -> Result<String> {
+        self.serve_on("127.0.0.1:0".parse()?, component_ids).await
+    }
+
+    /// [`TestApp::serve`] on a given address, for tests whose variables must name it (a
+    /// browser sends `Origin`, which the API checks against `public_base_url`).
+    pub async fn serve_on(&self, listen: SocketAddr, component_ids: &[&str]) -> Result<String> {
         let app = Application::load(&self.options(component_ids)?).await?;
-        let (addr, run): (SocketAddr, _) = app.start("127.0.0.1:0".parse()?).await?;
+        let (addr, run): (SocketAddr, _) = app.start(listen).await?;
         tokio::spawn(async move {
             let _app = app;
             if let Err(err) = run.await {
