@@ -782,11 +782,13 @@ task_event_data!(
 pub enum Consumer {
     /// `audit`: stores every event in the audit log.
     Audit,
+    /// `reminders`: plans reminders from task events.
+    Reminders,
 }
 
 impl Consumer {
     /// Every consumer.
-    pub const ALL: &[Consumer] = &[Consumer::Audit];
+    pub const ALL: &[Consumer] = &[Consumer::Audit, Consumer::Reminders];
 
     /// Its name: the component id in `spin.toml`, the `consumer` column of `consumer_receipts`
     /// and `event_deliveries`, and the path segment of its Dapr delivery route
@@ -794,6 +796,7 @@ impl Consumer {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Audit => "audit",
+            Self::Reminders => "reminders",
         }
     }
 
@@ -804,7 +807,7 @@ impl Consumer {
             .copied()
             .find(|consumer| consumer.as_str() == name)
             .ok_or(Invalid::NotOneOf {
-                allowed: &["audit"],
+                allowed: &["audit", "reminders"],
             })
     }
 
@@ -812,6 +815,13 @@ impl Consumer {
     pub fn topics(self) -> &'static [Topic] {
         match self {
             Self::Audit => Topic::ALL,
+            Self::Reminders => &[
+                Topic::TaskCreated,
+                Topic::TaskUpdated,
+                Topic::TaskCompleted,
+                Topic::TaskDeleted,
+                Topic::InstanceGenerated,
+            ],
         }
     }
 
@@ -1175,8 +1185,13 @@ mod tests {
     #[test]
     fn the_audit_consumer_expects_every_topic() {
         for topic in Topic::ALL {
-            assert_eq!(Consumer::expecting(*topic), [Consumer::Audit]);
+            assert!(Consumer::expecting(*topic).contains(&Consumer::Audit));
         }
+        assert_eq!(
+            Consumer::expecting(Topic::TaskDeleted),
+            [Consumer::Audit, Consumer::Reminders]
+        );
+        assert_eq!(Consumer::expecting(Topic::ReminderFired), [Consumer::Audit]);
         assert_eq!(Consumer::parse("audit"), Ok(Consumer::Audit));
         assert!(Consumer::parse("nobody").is_err());
     }

@@ -1,0 +1,142 @@
+//! The `reminders` component: plans reminder rows from task events, fires them on time from a
+//! tick, and serves the reminder routes.
+//!
+//! This file is its trigger and route table. `spin.toml` binds the one `.wasm` three times: as
+//! `reminders` (HTTP: the routes below, Dapr deliveries at `/events/reminders/<topic>` and the
+//! tick at `/ticks/reminders`), `reminders-redis` (one Redis trigger per consumed topic) and
+//! `reminders-cron` (the tick every second).
+//!
+//! # Layout
+//!
+//! - [`planning`]: task events in, planned rows and `scheduled`/`cancelled` events out.
+//! - [`tick`]: claims due reminders in batches and publishes `reminders.reminder.fired`.
+//! - [`routes`]: `GET`/`POST /api/tasks/{id}/reminders`, `DELETE /api/reminders/{id}`,
+//!   `POST /api/reminders/{id}/snooze`.
+//! - [`store`]: every SQL statement.
+//! - [`error`]: the one error type and its problem+json mapping.
+
+pub mod error;
+pub mod planning;
+pub mod routes;
+pub mod store;
+pub mod tick;
+
+use domain::event::{CloudEvent, EventData, EventHeader, EventId, Source};
+use platform::consume::{self, DaprStatus};
+use platform::problem::Problem;
+use spin_sdk::http::{Params, Request, Response, Router};
+use spin_sdk::pg4::Connection;
+
+use crate::error::Error;
+
+/// The HTTP entry point (exported only for WebAssembly, as in `api`).
+#[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
+pub fn handle(req: Request) -> Response {
+    let mut router = Router::new();
+    router.get("/api/tasks/:id/reminders", routes::list);
+    router.post("/api/tasks/:id/reminders", routes::add);
+    router.any("/api/tasks/:id/reminders", |_: Request, _: Params| {
+        Problem::method_not_allowed("GET, POST")
+    });
+    router.delete("/api/reminders/:id", routes::delete);
+    router.any("/api/reminders/:id", |_: Request, _: Params| {
+        Problem::method_not_allowed("DELETE")
+    });
+    router.post("/api/reminders/:id/snooze", routes::snooze);
+    router.post("/events/reminders/:topic", deliver);
+    router.post("/ticks/reminders", tick_route);
+    router.any("/*", |req: Request, _: Params| {
+        Problem::not_found().with_detail(format!("No route for {}.", req.path()))
+    });
+    router.handle(req)
+}
+
+/// A Dapr delivery of one task event. `SUCCESS` when handled (or a duplicate), `DROP` for a body
+/// that is not an event (retrying cannot help), `RETRY` when the database failed.
+fn deliver(req: Request, _: Params) -> Response {
+    let status = match consume::from_dapr(&req) {
+        Err(problem) => {
+            eprintln!("reminders: dropping a delivery: {problem}");
+            DaprStatus::Drop
+        }
+        Ok(event) => match planning::handle(&event) {
+            Ok(()) => DaprStatus::Success,
+            Err(err) => {
+                eprintln!("reminders: delivery failed, Dapr will retry: {err}");
+                DaprStatus::Retry
+            }
+        },
+    };
+    status.into_response()
+}
+
+/// `POST /ticks/reminders` with `Authorization: Bearer <tick_token>`: one tick, for Dapr's cron
+/// binding or a Kubernetes CronJob (SpinKube's shim has no cron trigger).
+fn tick_route(req: Request, _: Params) -> Response {
+    if let Err(problem) = platform::tick::authorize(&req) {
+        return problem.into();
+    }
+    match tick::run() {
+        Ok(report) => platform::response::json(200, &report),
+        Err(err) => err.into(),
+    }
+}
+
+/// The Redis trigger: one message per task event.
+#[cfg_attr(target_arch = "wasm32", spin_sdk::redis_component)]
+pub fn on_message(message: Vec<u8>) -> Result<(), String> {
+    let event = match consume::from_redis(&message) {
+        Ok(event) => event,
+        // A message that is not an event is logged and dropped: failing would not make it one.
+        Err(problem) => {
+            eprintln!("reminders: ignoring a Redis message: {problem}");
+            return Ok(());
+        }
+    };
+    planning::handle(&event).map_err(|err| err.to_string())
+}
+
+#[cfg(target_arch = "wasm32")]
+mod cron {
+    //! The cron trigger's export (`fermyon:spin-cron`), bound from `wit/spin-cron`.
+    wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/spin-cron" });
+
+    struct Tick;
+
+    impl Guest for Tick {
+        fn handle_cron_event(
+            _: fermyon::spin_cron::cron_types::Metadata,
+        ) -> Result<(), fermyon::spin_cron::cron_types::Error> {
+            super::tick::run()
+                .map(|_| ())
+                .map_err(|err| fermyon::spin_cron::cron_types::Error::Other(err.to_string()))
+        }
+    }
+
+    export!(Tick);
+}
+
+/// The wall clock, as a [`Timestamp`].
+pub mod clock {
+    use domain::time::Timestamp;
+
+    /// Now.
+    pub fn now() -> Timestamp {
+        Timestamp::from_datetime(std::time::SystemTime::now().into())
+    }
+}
+
+/// Writes `data`'s event to the outbox on `conn` (inside the caller's transaction), and returns
+/// it for an inline publish after commit.
+pub fn publish<D: EventData>(conn: &Connection, data: &D) -> Result<CloudEvent, Error> {
+    let id = EventId::new(uuid::Uuid::now_v7()).expect("now_v7 makes version 7 UUIDs");
+    let header = EventHeader {
+        id,
+        time: clock::now(),
+        source: Source::Reminders,
+        traceparent: None,
+    };
+    let event = CloudEvent::from_data(data, header);
+    platform::outbox::enqueue(conn, &event)?;
+    Ok(event)
+}
