@@ -185,7 +185,7 @@ fn strict(schema: &mut Value) {
     }
 }
 
-/// Validates built-in objects with `kubernetes-validate --strict` against
+/// Validates built-in objects with `kubernetes-validate --strict` (Python) against
 /// [`KUBERNETES_VERSION`]. Returns its report of failures; empty when all are valid.
 pub fn validate_builtin(objects: &[&Object]) -> Result<Vec<String>> {
     // JSON documents separated by `---` are a YAML stream.
@@ -201,17 +201,30 @@ pub fn validate_builtin(objects: &[&Object]) -> Result<Vec<String>> {
     file.flush()
         .context("cannot write the objects to validate")?;
     let path = file.path().to_string_lossy().into_owned();
+    const INSTALL: &str = "install it with `python3 -m pip install kubernetes-validate==1.37.0` \
+                           (.ci/run does); it carries the Kubernetes schemas and works offline";
+    // As a module rather than its console script, which a pyenv shim may not expose yet.
     let output = project::run(
-        "kubernetes-validate",
-        &["--strict", "--quiet", "-k", KUBERNETES_VERSION, &path],
-        "install it with `pip install kubernetes-validate==1.37.0` (.ci/run does); it carries \
-         the Kubernetes schemas and works offline",
+        "python3",
+        &[
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "--quiet",
+            "-k",
+            KUBERNETES_VERSION,
+            &path,
+        ],
+        INSTALL,
     )?;
     let report = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    if report.contains("No module named kubernetes_validate") {
+        bail!("kubernetes-validate is not installed: {INSTALL}");
+    }
     if output.status.success() {
         return Ok(Vec::new());
     }
