@@ -8,6 +8,9 @@
 //!
 //! - [`accounts`]: register, login, logout and the caller's profile (`/api/auth/...`), with
 //!   password hashing, session tokens, login throttling and the CSRF rule.
+//! - [`openapi`]: `GET /api/openapi.json`, the OpenAPI 3.1 description of every route.
+//! - [`tasks`]: tasks (`/api/tasks`, `/api/tasks/{id}`, `/api/tasks/{id}/toggle`), with ETags,
+//!   `If-Match`, idempotency keys, keyset cursors and their outbox events.
 //! - [`health`]: liveness (`GET /health`, no I/O) and readiness (`GET /ready`, checks
 //!   PostgreSQL and, when the event bus is Redis, Redis).
 
@@ -18,6 +21,8 @@ use spin_sdk::http_component;
 
 pub mod accounts;
 pub mod health;
+pub mod openapi;
+pub mod tasks;
 
 /// The component's entry point. It is exported only when built for WebAssembly: natively (for
 /// `cargo test`) the export's `wasi:http/...#handle` symbol name cannot be linked into a cdylib.
@@ -46,6 +51,25 @@ pub fn handle(req: Request) -> Response {
     }
     router.any("/api/auth/me", |_: Request, _: Params| {
         Problem::method_not_allowed("GET, PATCH")
+    });
+    router.get("/api/openapi.json", openapi::document);
+    router.post("/api/tasks", tasks::create);
+    router.get("/api/tasks", tasks::list);
+    router.any("/api/tasks", |_: Request, _: Params| {
+        Problem::method_not_allowed("GET, POST")
+    });
+    // Static segments (e.g. `/api/tasks/recurring`) win over `:id` in spin-sdk's router
+    // (routefinder ranks them first), so other task routes can sit beside these.
+    router.get("/api/tasks/:id", tasks::get);
+    router.put("/api/tasks/:id", tasks::replace);
+    router.patch("/api/tasks/:id", tasks::patch);
+    router.delete("/api/tasks/:id", tasks::delete);
+    router.any("/api/tasks/:id", |_: Request, _: Params| {
+        Problem::method_not_allowed("GET, PUT, PATCH, DELETE")
+    });
+    router.patch("/api/tasks/:id/toggle", tasks::toggle);
+    router.any("/api/tasks/:id/toggle", |_: Request, _: Params| {
+        Problem::method_not_allowed("PATCH")
     });
     router.any("/api", not_found);
     router.any("/api/*", not_found);
@@ -101,5 +125,31 @@ mod tests {
             Some("GET, HEAD")
         );
         assert_eq!(*call(Method::Delete, "/ready").status(), 405);
+    }
+
+    #[test]
+    fn a_static_segment_wins_over_a_task_id_whatever_the_order_of_registration() {
+        fn answer(text: &'static str) -> impl Fn(Request, Params) -> Response {
+            move |_, _| Response::new(200, text)
+        }
+        for static_first in [true, false] {
+            let mut router = Router::new();
+            if static_first {
+                router.get("/api/tasks/recurring", answer("static"));
+            }
+            router.get("/api/tasks/:id", answer("id"));
+            if !static_first {
+                router.get("/api/tasks/recurring", answer("static"));
+            }
+            let body = |path: &str| {
+                let req = Request::builder().method(Method::Get).uri(path).build();
+                router.handle(req).body().to_vec()
+            };
+            assert_eq!(body("/api/tasks/recurring"), b"static");
+            assert_eq!(
+                body("/api/tasks/0f8b5a52-8f0c-4e5e-9a39-3f9c2f5a1d01"),
+                b"id"
+            );
+        }
     }
 }
