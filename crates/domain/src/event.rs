@@ -784,11 +784,13 @@ pub enum Consumer {
     Audit,
     /// `reminders`: plans reminders from task events.
     Reminders,
+    /// `notifier`: delivers fired reminders in-app, by email and by webhook.
+    Notifier,
 }
 
 impl Consumer {
     /// Every consumer.
-    pub const ALL: &[Consumer] = &[Consumer::Audit, Consumer::Reminders];
+    pub const ALL: &[Consumer] = &[Consumer::Audit, Consumer::Reminders, Consumer::Notifier];
 
     /// Its name: the component id in `spin.toml`, the `consumer` column of `consumer_receipts`
     /// and `event_deliveries`, and the path segment of its Dapr delivery route
@@ -797,6 +799,7 @@ impl Consumer {
         match self {
             Self::Audit => "audit",
             Self::Reminders => "reminders",
+            Self::Notifier => "notifier",
         }
     }
 
@@ -807,7 +810,7 @@ impl Consumer {
             .copied()
             .find(|consumer| consumer.as_str() == name)
             .ok_or(Invalid::NotOneOf {
-                allowed: &["audit", "reminders"],
+                allowed: &["audit", "reminders", "notifier"],
             })
     }
 
@@ -822,6 +825,7 @@ impl Consumer {
                 Topic::TaskDeleted,
                 Topic::InstanceGenerated,
             ],
+            Self::Notifier => &[Topic::ReminderFired],
         }
     }
 
@@ -1191,7 +1195,10 @@ mod tests {
             Consumer::expecting(Topic::TaskDeleted),
             [Consumer::Audit, Consumer::Reminders]
         );
-        assert_eq!(Consumer::expecting(Topic::ReminderFired), [Consumer::Audit]);
+        assert_eq!(
+            Consumer::expecting(Topic::ReminderFired),
+            [Consumer::Audit, Consumer::Notifier]
+        );
         assert_eq!(Consumer::parse("audit"), Ok(Consumer::Audit));
         assert!(Consumer::parse("nobody").is_err());
     }
