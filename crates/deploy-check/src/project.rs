@@ -23,8 +23,13 @@ pub fn root() -> PathBuf {
 /// The directory of upstream CRD files: `$TODO_CRDS_DIR`, else `../shared/crds` beside the
 /// project. Fails, saying where it looked, when neither holds CRDs.
 pub fn crds_dir() -> Result<PathBuf> {
-    let candidates: Vec<PathBuf> = match std::env::var_os(CRDS_DIR_VAR) {
-        Some(dir) => vec![PathBuf::from(dir)],
+    crds_dir_from(std::env::var_os(CRDS_DIR_VAR).map(PathBuf::from))
+}
+
+/// [`crds_dir`], given the value of [`CRDS_DIR_VAR`].
+pub fn crds_dir_from(named: Option<PathBuf>) -> Result<PathBuf> {
+    let candidates: Vec<PathBuf> = match named {
+        Some(dir) => vec![dir],
         None => vec![root().join("../shared/crds")],
     };
     for dir in &candidates {
@@ -77,4 +82,21 @@ pub fn run_ok(program: &str, args: &[&str], install_hint: &str) -> Result<String
         );
     }
     String::from_utf8(output.stdout).context("the tool printed something that is not UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_crds_are_reported_with_where_to_get_them() {
+        let empty =
+            std::env::temp_dir().join(format!("deploy-check-no-crds-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).unwrap();
+        let error = crds_dir_from(Some(empty.clone())).unwrap_err().to_string();
+        std::fs::remove_dir_all(&empty).ok();
+        assert!(error.contains("CRD files are missing"), "{error}");
+        assert!(error.contains(&empty.display().to_string()), "{error}");
+        assert!(error.contains("scripts/fetch-crds.sh"), "{error}");
+    }
 }

@@ -27,6 +27,34 @@ fn every_custom_resource_matches_its_upstream_crd() {
             "{overlay}: only {} custom resources rendered",
             custom.len()
         );
+        let kinds: std::collections::BTreeSet<&str> = custom.iter().map(|o| o.kind()).collect();
+        let mut expected = vec![
+            "SpinApp",
+            "SpinAppExecutor",
+            "Component",
+            "Subscription",
+            "Configuration",
+            "Resiliency",
+            "Kafka",
+            "KafkaNodePool",
+            "KafkaTopic",
+        ];
+        if *overlay == "cloud" {
+            expected.extend([
+                "KafkaUser",
+                "Issuer",
+                "Certificate",
+                "PodMonitor",
+                "PrometheusRule",
+                "ExternalSecret",
+            ]);
+        }
+        for kind in expected {
+            assert!(
+                kinds.contains(kind),
+                "{overlay}: no {kind} rendered; kinds: {kinds:?}"
+            );
+        }
         let problems: Vec<String> = custom.iter().flat_map(|o| crds.validate(o)).collect();
         assert!(
             problems.is_empty(),
