@@ -178,5 +178,10 @@ run_sh "kubectl -n ingress-nginx port-forward service/ingress-nginx-controller 8
 run scripts/validate-deployment.sh --url http://127.0.0.1:8080 --host "$HOST" --namespace "$NAMESPACE"
 run_sh "kill \$(cat .spin-local/ingress-forward.pid) && rm .spin-local/ingress-forward.pid"
 
+if $DRY_RUN; then
+  node_ip="<minikube ip>"
+else
+  node_ip=$(minikube ip)
+fi
 echo
-echo "The app is up. Add '$(${DRY_RUN} && echo '<minikube ip>' || minikube ip) $HOST' to /etc/hosts and open http://$HOST/"
+echo "The app is up. Add '$node_ip $HOST' to /etc/hosts and open http://$HOST/"
