@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use deploy_check::objects::{Object, find, of_kind, render, render_text};
 use deploy_check::project::{self, OVERLAYS};
 use deploy_check::spin_manifest::{Deployment, SpinManifest, sample_path};
-use domain::event::Topic;
+use domain::event::{Consumer, Topic};
 use serde_json::Value;
 
 /// The executor every SpinApp names and the RuntimeClass of the shim.
@@ -334,6 +334,40 @@ fn every_redis_trigger_has_a_dapr_subscription_to_the_consumers_route() {
             matched.len()
         );
         report(&format!("{overlay}: Dapr subscriptions"), problems);
+    }
+}
+
+/// The dispatcher redelivers to every consumer in `domain::event::Consumer` until it records a
+/// receipt, so on a cluster each of them must be subscribed to exactly its topics; a missing
+/// subscription would end every such event in the dead letters.
+#[test]
+fn every_consumer_of_the_domain_is_subscribed_to_exactly_its_topics() {
+    for (overlay, objects) in overlays() {
+        let mut problems = Vec::new();
+        for consumer in Consumer::ALL {
+            let app = consumer.as_str();
+            let expected: BTreeSet<&str> = consumer.topics().iter().map(|t| t.as_str()).collect();
+            let subscribed: BTreeSet<&str> = of_kind(&objects, "Subscription")
+                .filter(|s| s.scopes() == [app])
+                .filter(|s| {
+                    let topic = s.str_at("spec/topic").unwrap_or("");
+                    s.str_at("spec/routes/default") == Some(&format!("/events/{app}/{topic}"))
+                })
+                .filter_map(|s| s.str_at("spec/topic"))
+                .collect();
+            for missing in expected.difference(&subscribed) {
+                problems.push(format!(
+                    "consumer `{app}` expects {missing} (domain::event::Consumer) but has no \
+                     Subscription delivering it to /events/{app}/{missing}"
+                ));
+            }
+            for extra in subscribed.difference(&expected) {
+                problems.push(format!(
+                    "`{app}` is subscribed to {extra}, which domain::event::Consumer does not list"
+                ));
+            }
+        }
+        report(&format!("{overlay}: consumers"), problems);
     }
 }
 
