@@ -140,7 +140,9 @@ async fn main() -> Result<()> {
     );
 
     println!("\n## Throughput, 10 s at each rate");
-    println!("| offered events/s | written | written/s | stored/s while writing | backlog at end (outbox) | not yet stored at end | drained after |");
+    println!(
+        "| offered events/s | written | written/s | stored/s while writing | backlog at end (outbox) | not yet stored at end | drained after |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for rate in ramp {
         let stored_before = count(&sql, "SELECT count(*) FROM events").await?;
@@ -148,7 +150,11 @@ async fn main() -> Result<()> {
         let written = write(&db.url(), rate, 10).await?;
         let elapsed = started.elapsed().as_secs_f64();
         let stored_now = count(&sql, "SELECT count(*) FROM events").await?;
-        let backlog = count(&sql, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL").await?;
+        let backlog = count(
+            &sql,
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL",
+        )
+        .await?;
         let total = count(&sql, "SELECT count(*) FROM outbox").await?;
         let drained = drain(&sql, total).await?;
         println!(

@@ -7,12 +7,22 @@ use platform::db::{self, DbError};
 use platform::publish::Publisher;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue};
 
-/// Due, live delivery rows, with whether the receipt is there and the event to publish again
-/// (from the outbox, or from the audit log when the outbox no longer has it).
+/// Due, live delivery rows, with whether the receipt is there, whether the consumer looks
+/// behind rather than having missed the event, and the event to publish again (from the
+/// outbox, or from the audit log when the outbox no longer has it).
+///
+/// "Behind": the consumer's newest receipt (by event id, and ids are UUIDv7, so by creation
+/// time) is for an older event and was recorded within the last `$2` ms. It is working through
+/// a queue in order and will reach this event; publishing it again would only add to the queue
+/// (under load, every overdue event would be doubled). A consumer that has recorded a newer
+/// event missed this one; one that has recorded nothing lately is down or idle; either way the
+/// event is published again.
 const CLAIM_DUE: &str = "SELECT d.event_id::text, d.consumer, d.attempts, \
        EXISTS (SELECT 1 FROM consumer_receipts r WHERE r.consumer = d.consumer AND r.event_id = d.event_id), \
        coalesce(o.topic, e.event_type, ''), coalesce(o.user_id::text, e.user_id::text, ''), \
-       coalesce(o.payload, e.payload)::text \
+       coalesce(o.payload, e.payload)::text, \
+       coalesce((SELECT n.event_id < d.event_id AND n.processed_at > now() - $2::int8 * interval '1 millisecond' \
+                 FROM consumer_receipts n WHERE n.consumer = d.consumer ORDER BY n.event_id DESC LIMIT 1), false) \
      FROM event_deliveries d \
      LEFT JOIN outbox o ON o.id = d.event_id \
      LEFT JOIN events e ON e.id = d.event_id \
@@ -104,7 +114,13 @@ pub fn redeliver_due(
 ) -> Result<Redelivery, DbError> {
     db::transaction(conn, |conn| {
         let rows = conn
-            .query(CLAIM_DUE, &[ParameterValue::Int64(limit)])
+            .query(
+                CLAIM_DUE,
+                &[
+                    ParameterValue::Int64(limit),
+                    ParameterValue::Int64(policy.wait_after(1) as i64),
+                ],
+            )
             .map_err(|err| DbError::postgres("claiming due deliveries", err))?;
         let mut round = Redelivery {
             claimed: rows.rows.len(),
@@ -120,6 +136,8 @@ pub fn redeliver_due(
             let received = matches!(row.get(3), Some(DbValue::Boolean(true)));
             if received {
                 settled.push(pair);
+            } else if matches!(row.get(7), Some(DbValue::Boolean(true))) {
+                postponed.push(pair);
             } else if policy.exhausted(attempts) {
                 platform::log::warn(
                     "dispatcher",
