@@ -79,3 +79,52 @@ ALTER TABLE tasks ADD CONSTRAINT tasks_recurrence_occurrence_key
 ALTER TABLE tasks ADD CONSTRAINT tasks_recurrence_pattern_fkey
     FOREIGN KEY (recurrence_pattern_id) REFERENCES recurrence_patterns (id) ON DELETE SET NULL;
 
+
+-- Editing or deleting one instance goes through the task routes (`PUT|PATCH|DELETE
+-- /api/tasks/{id}`), which know nothing of series. These triggers make what such an edit means
+-- for its series hold whoever makes it, so it cannot be forgotten by one handler:
+--   * an instance whose user-visible fields change becomes an exception, which regenerating the
+--     series never deletes or replaces;
+--   * an open instance that is deleted records its occurrence as an EXDATE of the pattern, so no
+--     later pass makes it again.
+-- Series-level changes (the whole series, this-and-following, deleting a series) remove
+-- instances on purpose: the API marks its transaction with
+-- `set_config('todo.series_change', 'on', true)` and the delete trigger stands aside.
+
+CREATE FUNCTION tasks_mark_recurrence_exception() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (OLD.title, OLD.description, OLD.priority, OLD.due_date, OLD.reminder_time, OLD.tags)
+       IS DISTINCT FROM (NEW.title, NEW.description, NEW.priority, NEW.due_date, NEW.reminder_time, NEW.tags)
+    THEN
+        NEW.is_exception := true;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER tasks_recurrence_exception
+    BEFORE UPDATE ON tasks
+    FOR EACH ROW
+    WHEN (OLD.recurrence_occurrence IS NOT NULL)
+    EXECUTE FUNCTION tasks_mark_recurrence_exception();
+
+CREATE FUNCTION tasks_record_recurrence_exdate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('todo.series_change', true), '') <> 'on' THEN
+        UPDATE recurrence_patterns p
+           SET exdates = array_append(p.exdates,
+                   to_char(OLD.recurrence_occurrence AT TIME ZONE p.timezone,
+                           'YYYY-MM-DD"T"HH24:MI:SS')),
+               updated_at = now()
+         WHERE p.id = OLD.recurrence_pattern_id;
+    END IF;
+    RETURN OLD;
+END
+$$;
+
+CREATE TRIGGER tasks_recurrence_exdate
+    AFTER DELETE ON tasks
+    FOR EACH ROW
+    WHEN (OLD.recurrence_occurrence IS NOT NULL AND OLD.recurrence_pattern_id IS NOT NULL
+          AND NOT OLD.is_completed)
+    EXECUTE FUNCTION tasks_record_recurrence_exdate();

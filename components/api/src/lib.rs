@@ -11,6 +11,8 @@
 //! - [`openapi`]: `GET /api/openapi.json`, the OpenAPI 3.1 description of every route.
 //! - [`tasks`]: tasks (`/api/tasks`, `/api/tasks/{id}`, `/api/tasks/{id}/toggle`), with ETags,
 //!   `If-Match`, idempotency keys, keyset cursors and their outbox events.
+//! - [`recurring`]: recurring patterns (`/api/tasks/recurring/...`): structured or RRULE
+//!   patterns, the preview, generation of the first horizon, and the series editing scopes.
 //! - [`health`]: liveness (`GET /health`, no I/O) and readiness (`GET /ready`, checks
 //!   PostgreSQL and, when the event bus is Redis, Redis).
 
@@ -22,6 +24,7 @@ use spin_sdk::http_component;
 pub mod accounts;
 pub mod health;
 pub mod openapi;
+pub mod recurring;
 pub mod tasks;
 
 /// The component's entry point. It is exported only when built for WebAssembly: natively (for
@@ -60,6 +63,27 @@ pub fn handle(req: Request) -> Response {
     });
     // Static segments (e.g. `/api/tasks/recurring`) win over `:id` in spin-sdk's router
     // (routefinder ranks them first), so other task routes can sit beside these.
+    router.post("/api/tasks/recurring", recurring::create);
+    router.get("/api/tasks/recurring", recurring::list);
+    router.post("/api/tasks/recurring/preview", recurring::preview);
+    router.get("/api/tasks/recurring/:id", recurring::get);
+    router.put("/api/tasks/recurring/:id", recurring::replace);
+    router.delete("/api/tasks/recurring/:id", recurring::delete);
+    router.get("/api/tasks/recurring/:id/instances", recurring::instances);
+    router.put(
+        "/api/tasks/recurring/:id/instances/:task_id",
+        recurring::replace_following,
+    );
+    router.delete(
+        "/api/tasks/recurring/:id/instances/:task_id",
+        recurring::delete_following,
+    );
+    router.any("/api/tasks/recurring", |_: Request, _: Params| {
+        Problem::method_not_allowed("GET, POST")
+    });
+    router.any("/api/tasks/recurring/:id", |_: Request, _: Params| {
+        Problem::method_not_allowed("GET, PUT, DELETE")
+    });
     router.get("/api/tasks/:id", tasks::get);
     router.put("/api/tasks/:id", tasks::replace);
     router.patch("/api/tasks/:id", tasks::patch);
