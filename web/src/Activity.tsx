@@ -13,13 +13,13 @@ export function Activity({ timeZone }: { timeZone: string }) {
   async function load(from: string | null) {
     setLoading(true);
     try {
-      const r = await api<{ items?: AuditEvent[]; events?: AuditEvent[]; next_cursor?: string | null }>(
+      const r = await api<{ items: AuditEvent[]; next_cursor: string | null }>(
         'GET',
         `/api/audit/events${query({ limit: 50, cursor: from })}`,
       );
-      const page = r.items ?? r.events ?? [];
+      const page = r.items;
       setEvents((old) => (from ? [...old, ...page] : page));
-      setCursor(r.next_cursor ?? null);
+      setCursor(r.next_cursor);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : 'Could not load activity.');
     } finally {
@@ -41,12 +41,12 @@ export function Activity({ timeZone }: { timeZone: string }) {
       )}
       <ol className="activity" aria-busy={loading}>
         {events.map((e) => {
-          const at = e.created_at ?? e.time;
+          const title = e.payload?.data?.title ?? e.payload?.data?.task?.title;
           return (
             <li key={e.id}>
               <code>{e.event_type}</code>
-              {at && <time dateTime={at}>{formatInstant(at, timeZone)}</time>}
-              {e.subject && <span className="subject">{e.subject}</span>}
+              <time dateTime={e.created_at}>{formatInstant(e.created_at, timeZone)}</time>
+              {title && <span className="subject">{title}</span>}
             </li>
           );
         })}

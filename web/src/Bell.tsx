@@ -23,8 +23,10 @@ export function Bell({ timeZone }: { timeZone: string }) {
 
   const refreshCount = useCallback(async () => {
     try {
-      const r = await api<{ count?: number; unread?: number; unread_count?: number }>('GET', '/api/notifications/unread-count');
-      setUnread(r.count ?? r.unread ?? r.unread_count ?? 0);
+      // The route answers 304 to the browser's revalidation while nothing changed, and fetch
+      // then hands back the cached count: most polls cost no query result at all.
+      const r = await api<{ unread_count: number }>('GET', '/api/notifications/unread-count');
+      setUnread(r.unread_count);
     } catch {
       // A failed poll keeps the last count; the next one tries again.
     }
@@ -45,8 +47,8 @@ export function Bell({ timeZone }: { timeZone: string }) {
 
   const loadInbox = useCallback(async () => {
     try {
-      const r = await api<{ items?: Notification[]; notifications?: Notification[] }>('GET', '/api/notifications?limit=50');
-      setItems(r.items ?? r.notifications ?? []);
+      const r = await api<{ items: Notification[] }>('GET', '/api/notifications?limit=50');
+      setItems(r.items);
     } catch (err) {
       setMessage(err instanceof ApiError ? err.message : 'Could not load notifications.');
     }
@@ -127,7 +129,11 @@ export function Bell({ timeZone }: { timeZone: string }) {
               {items.map((n) => (
                 <li key={n.id} className={n.read_at ? 'read' : 'unread-item'} data-testid="notification">
                   <strong>{n.subject ?? 'Reminder'}</strong>
-                  {n.body && <p>{n.body}</p>}
+                  {n.data?.due_date && (
+                    <p>
+                      Due <time dateTime={n.data.due_date}>{formatInstant(n.data.due_date, timeZone)}</time>
+                    </p>
+                  )}
                   <time dateTime={n.created_at}>{formatInstant(n.created_at, timeZone)}</time>
                   <div className="inbox-actions">
                     {!n.read_at && (

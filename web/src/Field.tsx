@@ -43,3 +43,15 @@ export function FormErrors({ messages }: { messages: string[] }) {
     </div>
   );
 }
+
+/** A compact control with its own label, associated by id: wrapping a <select> in its label
+ * would make the option texts part of the control's accessible name. */
+export function Labelled({ label, className, children }: { label: string; className?: string; children: (id: string) => ReactNode }) {
+  const id = useId();
+  return (
+    <div className={`labelled${className ? ` ${className}` : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children(id)}
+    </div>
+  );
+}

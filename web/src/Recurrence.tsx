@@ -3,6 +3,7 @@
 // the server will generate.
 import { useEffect, useState } from 'react';
 import { ApiError } from './api';
+import { Labelled } from './Field';
 import { previewSeries } from './tasksApi';
 import { formatInstant } from './time';
 
@@ -52,12 +53,24 @@ const WEEKDAYS: [string, string][] = [
 
 const UNITS: Record<Frequency, string> = { DAILY: 'day(s)', WEEKLY: 'week(s)', MONTHLY: 'month(s)', YEARLY: 'year(s)' };
 
+/** How many upcoming occurrences the builder shows. */
+const PREVIEW_COUNT = 5;
+
+/** A datetime-local value as the API's local start, `YYYY-MM-DDTHH:mm:ss`. */
+export function localStart(due: string): string {
+  return due.length === 16 ? `${due}:00` : due;
+}
+
 /** The RRULE for the builder's state; `due` (local) supplies the time of day for UNTIL. */
 export function toRrule(state: RecurrenceState, due: string): string {
   const parts = [`FREQ=${state.frequency}`];
   if (state.interval > 1) parts.push(`INTERVAL=${state.interval}`);
   if (state.frequency === 'WEEKLY' && state.weekdays.length) {
-    parts.push(`BYDAY=${WEEKDAYS.map(([d]) => d).filter((d) => state.weekdays.includes(d)).join(',')}`);
+    parts.push(
+      `BYDAY=${WEEKDAYS.map(([d]) => d)
+        .filter((d) => state.weekdays.includes(d))
+        .join(',')}`,
+    );
   }
   if (state.frequency === 'MONTHLY') {
     if (state.monthlyMode === 'day') parts.push(`BYMONTHDAY=${state.monthDay}`);
@@ -97,7 +110,7 @@ export function RecurrenceBuilder({
       return;
     }
     const timer = window.setTimeout(() => {
-      previewSeries({ rrule, start: `${due.slice(0, 16)}:00`, timezone: timeZone, count: 5 })
+      previewSeries({ rrule, start: localStart(due), timezone: timeZone }, PREVIEW_COUNT)
         .then((r) => {
           setPreview(r.occurrences);
           setPreviewError(null);
@@ -121,20 +134,30 @@ export function RecurrenceBuilder({
         <>
           {!due && <p className="hint">Set the due date of the first task: the series starts there.</p>}
           <div className="row">
-            <label>
-              Every
-              <input type="number" min={1} max={999} value={value.interval} onChange={(e) => set('interval', Math.max(1, Number(e.target.value) || 1))} className="narrow" />
-            </label>
-            <label>
-              Unit
-              <select value={value.frequency} onChange={(e) => set('frequency', e.target.value as Frequency)}>
-                {(Object.keys(UNITS) as Frequency[]).map((f) => (
-                  <option key={f} value={f}>
-                    {UNITS[f]}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <Labelled label="Every">
+              {(id) => (
+                <input
+                  id={id}
+                  type="number"
+                  min={1}
+                  max={999}
+                  value={value.interval}
+                  onChange={(e) => set('interval', Math.max(1, Number(e.target.value) || 1))}
+                  className="narrow"
+                />
+              )}
+            </Labelled>
+            <Labelled label="Unit">
+              {(id) => (
+                <select id={id} value={value.frequency} onChange={(e) => set('frequency', e.target.value as Frequency)}>
+                  {(Object.keys(UNITS) as Frequency[]).map((f) => (
+                    <option key={f} value={f}>
+                      {UNITS[f]}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Labelled>
           </div>
           {value.frequency === 'WEEKLY' && (
             <div className="checks" role="group" aria-label="On these days">
@@ -143,7 +166,9 @@ export function RecurrenceBuilder({
                   <input
                     type="checkbox"
                     checked={value.weekdays.includes(code)}
-                    onChange={(e) => set('weekdays', e.target.checked ? [...value.weekdays, code] : value.weekdays.filter((d) => d !== code))}
+                    onChange={(e) =>
+                      set('weekdays', e.target.checked ? [...value.weekdays, code] : value.weekdays.filter((d) => d !== code))
+                    }
                   />
                   {label}
                 </label>
@@ -152,66 +177,87 @@ export function RecurrenceBuilder({
           )}
           {value.frequency === 'MONTHLY' && (
             <div className="row">
-              <label>
-                On
-                <select value={value.monthlyMode} onChange={(e) => set('monthlyMode', e.target.value as MonthlyMode)}>
-                  <option value="day">day of the month</option>
-                  <option value="last_day">the last day</option>
-                  <option value="weekday">a weekday</option>
-                </select>
-              </label>
+              <Labelled label="On">
+                {(id) => (
+                  <select id={id} value={value.monthlyMode} onChange={(e) => set('monthlyMode', e.target.value as MonthlyMode)}>
+                    <option value="day">day of the month</option>
+                    <option value="last_day">the last day</option>
+                    <option value="weekday">a weekday</option>
+                  </select>
+                )}
+              </Labelled>
               {value.monthlyMode === 'day' && (
-                <label>
-                  Day
-                  <input type="number" min={1} max={31} value={value.monthDay} onChange={(e) => set('monthDay', Number(e.target.value) || 1)} className="narrow" />
-                </label>
+                <Labelled label="Day">
+                  {(id) => (
+                    <input
+                      id={id}
+                      type="number"
+                      min={1}
+                      max={31}
+                      value={value.monthDay}
+                      onChange={(e) => set('monthDay', Number(e.target.value) || 1)}
+                      className="narrow"
+                    />
+                  )}
+                </Labelled>
               )}
               {value.monthlyMode === 'weekday' && (
                 <>
-                  <label>
-                    Which
-                    <select value={value.ordinal} onChange={(e) => set('ordinal', Number(e.target.value))}>
-                      <option value={1}>first</option>
-                      <option value={2}>second</option>
-                      <option value={3}>third</option>
-                      <option value={4}>fourth</option>
-                      <option value={-1}>last</option>
-                    </select>
-                  </label>
-                  <label>
-                    Weekday
-                    <select value={value.ordinalWeekday} onChange={(e) => set('ordinalWeekday', e.target.value)}>
-                      {WEEKDAYS.map(([code, label]) => (
-                        <option key={code} value={code}>
-                          {label}
-                        </option>
-                      ))}
-                    </select>
-                  </label>
+                  <Labelled label="Which">
+                    {(id) => (
+                      <select id={id} value={value.ordinal} onChange={(e) => set('ordinal', Number(e.target.value))}>
+                        <option value={1}>first</option>
+                        <option value={2}>second</option>
+                        <option value={3}>third</option>
+                        <option value={4}>fourth</option>
+                        <option value={-1}>last</option>
+                      </select>
+                    )}
+                  </Labelled>
+                  <Labelled label="Weekday">
+                    {(id) => (
+                      <select id={id} value={value.ordinalWeekday} onChange={(e) => set('ordinalWeekday', e.target.value)}>
+                        {WEEKDAYS.map(([code, label]) => (
+                          <option key={code} value={code}>
+                            {label}
+                          </option>
+                        ))}
+                      </select>
+                    )}
+                  </Labelled>
                 </>
               )}
             </div>
           )}
           <div className="row">
-            <label>
-              Ends
-              <select value={value.end} onChange={(e) => set('end', e.target.value as End)}>
-                <option value="never">never</option>
-                <option value="on">on a date</option>
-                <option value="after">after a number of times</option>
-              </select>
-            </label>
+            <Labelled label="Ends">
+              {(id) => (
+                <select id={id} value={value.end} onChange={(e) => set('end', e.target.value as End)}>
+                  <option value="never">never</option>
+                  <option value="on">on a date</option>
+                  <option value="after">after a number of times</option>
+                </select>
+              )}
+            </Labelled>
             {value.end === 'on' && (
-              <label>
-                Last date
-                <input type="date" value={value.until} onChange={(e) => set('until', e.target.value)} />
-              </label>
+              <Labelled label="Last date">
+                {(id) => <input id={id} type="date" value={value.until} onChange={(e) => set('until', e.target.value)} />}
+              </Labelled>
             )}
             {value.end === 'after' && (
-              <label>
-                Times
-                <input type="number" min={1} max={1000} value={value.count} onChange={(e) => set('count', Math.max(1, Number(e.target.value) || 1))} className="narrow" />
-              </label>
+              <Labelled label="Times">
+                {(id) => (
+                  <input
+                    id={id}
+                    type="number"
+                    min={1}
+                    max={1000}
+                    value={value.count}
+                    onChange={(e) => set('count', Math.max(1, Number(e.target.value) || 1))}
+                    className="narrow"
+                  />
+                )}
+              </Labelled>
             )}
           </div>
           <div className="checks" role="radiogroup" aria-label="Schedule">
@@ -220,7 +266,12 @@ export function RecurrenceBuilder({
               On a fixed schedule
             </label>
             <label className="check">
-              <input type="radio" name="schedule" checked={value.schedule === 'after_completion'} onChange={() => set('schedule', 'after_completion')} />
+              <input
+                type="radio"
+                name="schedule"
+                checked={value.schedule === 'after_completion'}
+                onChange={() => set('schedule', 'after_completion')}
+              />
               After each is completed
             </label>
           </div>

@@ -3,7 +3,7 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { ApiError, api } from './api';
 import { Field, FormErrors } from './Field';
 import { allTimeZones } from './time';
-import type { Settings, User } from './types';
+import type { Channel, Settings, User } from './types';
 
 export function SettingsScreen({ user, onUserChange }: { user: User; onUserChange: (u: User) => void }) {
   const zones = useMemo(allTimeZones, []);
@@ -12,17 +12,18 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
   const [emailAddress, setEmailAddress] = useState('');
   const [webhookUrl, setWebhookUrl] = useState('');
   const [secret, setSecret] = useState<string | null>(null);
+  const [channels, setChannels] = useState<Channel[]>(['in_app']);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    api<Settings | { settings: Settings }>('GET', '/api/me/settings')
-      .then((r) => {
-        const s = 'settings' in r ? r.settings : r;
-        setEmailEnabled(Boolean(s.email_enabled));
+    api<Settings>('GET', '/api/me/settings')
+      .then((s) => {
+        setEmailEnabled(s.email_enabled);
         setEmailAddress(s.email_address ?? '');
         setWebhookUrl(s.webhook_url ?? '');
+        setChannels(s.default_channels);
       })
       .catch(() => undefined);
   }, []);
@@ -33,16 +34,16 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
     setError(null);
     setSaved(null);
     try {
-      if (timezone !== user.timezone) {
-        const { user: updated } = await api<{ user: User }>('PATCH', '/api/auth/me', { timezone });
-        onUserChange(updated);
-      }
-      await api('PATCH', '/api/me/settings', {
+      const r = await api<Settings & { webhook_secret?: string }>('PUT', '/api/me/settings', {
         timezone,
         email_enabled: emailEnabled,
         email_address: emailAddress.trim() || null,
         webhook_url: webhookUrl.trim() || null,
+        default_channels: channels,
       });
+      // The first webhook URL comes with its signing secret, shown this once.
+      if (r.webhook_secret) setSecret(r.webhook_secret);
+      if (r.timezone !== user.timezone) onUserChange({ ...user, timezone: r.timezone });
       setSaved('Settings saved.');
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, null));
@@ -54,8 +55,8 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
   async function rotate() {
     setError(null);
     try {
-      const r = await api<{ webhook_secret?: string; secret?: string }>('POST', '/api/me/settings/webhook-secret');
-      setSecret(r.webhook_secret ?? r.secret ?? null);
+      const r = await api<{ webhook_secret: string }>('POST', '/api/me/webhook-secret');
+      setSecret(r.webhook_secret);
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, null));
     }
@@ -65,7 +66,9 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
     <section aria-labelledby="settings-heading" className="settings">
       <h1 id="settings-heading">Settings</h1>
       <form onSubmit={submit} noValidate aria-busy={busy}>
-        {error && <FormErrors messages={error.otherMessages(['timezone', 'email_enabled', 'email_address', 'webhook_url'])} />}
+        {error && (
+          <FormErrors messages={error.otherMessages(['timezone', 'email_enabled', 'email_address', 'webhook_url', 'default_channels'])} />
+        )}
         {saved && (
           <p className="banner ok" role="status">
             {saved}
@@ -80,6 +83,32 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
             </select>
           )}
         </Field>
+        <fieldset aria-describedby={error?.fieldMessage('default_channels') ? 'channels-error' : undefined}>
+          <legend>Remind me by default by</legend>
+          <div className="checks">
+            {(
+              [
+                ['in_app', 'In the app'],
+                ['email', 'Email'],
+                ['webhook', 'Webhook'],
+              ] as [Channel, string][]
+            ).map(([channel, label]) => (
+              <label key={channel} className="check">
+                <input
+                  type="checkbox"
+                  checked={channels.includes(channel)}
+                  onChange={(e) => setChannels((all) => (e.target.checked ? [...all, channel] : all.filter((c) => c !== channel)))}
+                />
+                {label}
+              </label>
+            ))}
+          </div>
+          {error?.fieldMessage('default_channels') && (
+            <p id="channels-error" className="field-error" role="alert">
+              {error.fieldMessage('default_channels')}
+            </p>
+          )}
+        </fieldset>
         <fieldset>
           <legend>Email</legend>
           <label className="check">
@@ -93,7 +122,15 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
         <fieldset>
           <legend>Webhook</legend>
           <Field label="Webhook URL" error={error?.fieldMessage('webhook_url')} hint="Reminders are POSTed here, signed with the secret.">
-            {(p) => <input {...p} type="url" value={webhookUrl} onChange={(e) => setWebhookUrl(e.target.value)} placeholder="https://example.com/hooks/todo" />}
+            {(p) => (
+              <input
+                {...p}
+                type="url"
+                value={webhookUrl}
+                onChange={(e) => setWebhookUrl(e.target.value)}
+                placeholder="https://example.com/hooks/todo"
+              />
+            )}
           </Field>
           <button type="button" onClick={() => void rotate()}>
             Rotate webhook secret

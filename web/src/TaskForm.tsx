@@ -3,16 +3,17 @@
 // lost on an error: the form stays open with every value, and each API error is shown beside
 // the field it names.
 import { type FormEvent, useEffect, useState } from 'react';
-import { ApiError } from './api';
+import { ApiError, api } from './api';
 import { Dialog } from './Dialog';
 import { Field, FormErrors } from './Field';
-import { RecurrenceBuilder, type RecurrenceState, initialRecurrence, toRrule } from './Recurrence';
+import { RecurrenceBuilder, type RecurrenceState, initialRecurrence, localStart, toRrule } from './Recurrence';
 import { ScopeDialog } from './ScopeDialog';
 import {
   type Scope,
   type TaskFields,
   addReminder,
   createSeries,
+  templateOf,
   createTask,
   deleteReminder,
   listReminders,
@@ -20,7 +21,7 @@ import {
   replaceTask,
 } from './tasksApi';
 import { utcToZoned, zonedToUtc } from './time';
-import type { Channel, Reminder, ReminderSpec, Task, User } from './types';
+import type { Channel, Reminder, ReminderSpec, Settings, Task, User } from './types';
 
 const PRESETS: [number, string][] = [
   [0, 'At due time'],
@@ -35,9 +36,39 @@ const CHANNELS: [Channel, string][] = [
   ['webhook', 'Webhook'],
 ];
 
-const TASK_FIELDS = ['title', 'description', 'priority', 'tags', 'due_date', 'reminders', 'at', 'offset_minutes', 'channels', 'rrule', 'start', 'timezone', 'schedule', 'interval', 'days_of_week', 'day_of_month', 'end_date', 'max_occurrences'];
+const TASK_FIELDS = [
+  'task_template',
+  'title',
+  'description',
+  'priority',
+  'tags',
+  'due_date',
+  'reminders',
+  'at',
+  'offset_minutes',
+  'channels',
+  'rrule',
+  'start',
+  'timezone',
+  'schedule',
+  'interval',
+  'days_of_week',
+  'day_of_month',
+  'end_date',
+  'max_occurrences',
+];
 
-export function TaskForm({ user, task, onClose, onSaved }: { user: User; task: Task | null; onClose: () => void; onSaved: (message: string) => void }) {
+export function TaskForm({
+  user,
+  task,
+  onClose,
+  onSaved,
+}: {
+  user: User;
+  task: Task | null;
+  onClose: () => void;
+  onSaved: (message: string) => void;
+}) {
   const zone = user.timezone;
   const [title, setTitle] = useState(task?.title ?? '');
   const [description, setDescription] = useState(task?.description ?? '');
@@ -52,18 +83,27 @@ export function TaskForm({ user, task, onClose, onSaved }: { user: User; task: T
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [askScope, setAskScope] = useState(false);
+  const [created, setCreated] = useState<Task | null>(null);
+
+  // A new task's reminders go where the user's settings say by default.
+  useEffect(() => {
+    if (task) return;
+    api<Settings>('GET', '/api/me/settings')
+      .then((s) => s.default_channels.length && setChannels(s.default_channels))
+      .catch(() => undefined);
+  }, [task]);
 
   // An existing task's reminders fill the form, so saving keeps what is not changed.
   useEffect(() => {
     if (!task) return;
     listReminders(task.id)
       .then((reminders) => {
-        const pending = reminders.filter((r) => r.status === 'pending');
+        const pending = reminders.filter((r) => r.status === 'pending' && r.origin === 'api' && r.spec);
         setExisting(pending);
-        const byOffset = pending.filter((r) => typeof r.offset_minutes === 'number').map((r) => r.offset_minutes as number);
-        setOffsets(byOffset);
-        setCustom(pending.filter((r) => typeof r.offset_minutes !== 'number').map((r) => utcToZoned(r.scheduled_time, zone)));
-        const used = pending[0]?.channels ?? pending[0]?.notification_channels;
+        const specs = pending.map((r) => r.spec as ReminderSpec);
+        setOffsets(specs.flatMap((spec) => ('offset_minutes' in spec ? [spec.offset_minutes] : [])));
+        setCustom(specs.flatMap((spec) => ('at' in spec ? [utcToZoned(spec.at, zone, true)] : [])));
+        const used = pending[0]?.notification_channels;
         if (used?.length) setChannels(used);
       })
       .catch(() => setExisting([]));
@@ -93,23 +133,33 @@ export function TaskForm({ user, task, onClose, onSaved }: { user: User; task: T
     setBusy(true);
     setError(null);
     try {
+      const template = templateOf(fields(), offsets.length ? Math.max(...offsets) : null);
       if (!task && recurrence.enabled) {
-        await createSeries({
-          ...fields(),
-          rrule: toRrule(recurrence, due),
-          start: due ? `${due.slice(0, 16)}:00` : '',
-          timezone: zone,
-          schedule: recurrence.schedule,
-          reminders: reminderSpecs(),
-        });
+        await createSeries({ rrule: toRrule(recurrence, due), start: localStart(due), timezone: zone }, template, recurrence.schedule);
         onSaved(`Created the series ${title}`);
         return;
       }
-      const saved = task ? await (scope ? replaceInstance(task, fields(), scope) : replaceTask(task, fields())) : await createTask(fields());
-      // Reminders are replaced as a set: the ones the form no longer has are removed.
+      // After a create whose reminders failed, the task exists: saving again updates it
+      // rather than creating a second one.
+      const target = task ?? created;
+      const saved = target
+        ? await (scope && task ? replaceInstance(task, fields(), template, scope) : replaceTask(target, fields()))
+        : await createTask(fields());
+      if (!saved) {
+        onSaved(`Saved ${title} (${scope === 'all' ? 'whole series' : 'this and following'})`);
+        return;
+      }
+      if (!target) setCreated(saved);
+      // Reminders are replaced as a set: the ones the form no longer has are removed. What was
+      // added before a failure is remembered, so a retry replaces it instead of doubling it.
       for (const reminder of existing) await deleteReminder(reminder.id);
       setExisting([]);
-      for (const spec of reminderSpecs()) await addReminder(saved.id, spec);
+      const added: Reminder[] = [];
+      try {
+        for (const spec of reminderSpecs()) added.push(await addReminder(saved.id, spec));
+      } finally {
+        setExisting(added);
+      }
       onSaved(task ? `Saved ${title}` : `Created ${title}`);
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, null));
@@ -125,21 +175,22 @@ export function TaskForm({ user, task, onClose, onSaved }: { user: User; task: T
   }
 
   const toggleOffset = (minutes: number, on: boolean) => setOffsets((all) => (on ? [...all, minutes] : all.filter((m) => m !== minutes)));
-  const toggleChannel = (channel: Channel, on: boolean) => setChannels((all) => (on ? [...all, channel] : all.filter((c) => c !== channel)));
+  const toggleChannel = (channel: Channel, on: boolean) =>
+    setChannels((all) => (on ? [...all, channel] : all.filter((c) => c !== channel)));
   const reminderError = error?.fieldMessage('reminders') ?? error?.fieldMessage('at') ?? error?.fieldMessage('offset_minutes');
 
   return (
     <Dialog title={task ? 'Edit task' : 'New task'} onClose={onClose} wide>
       <form onSubmit={submit} noValidate aria-busy={busy} className="task-form">
         {error && <FormErrors messages={error.otherMessages(TASK_FIELDS)} />}
-        <Field label="Title" error={error?.fieldMessage('title')}>
+        <Field label="Title" error={error?.fieldMessage('title') ?? error?.fieldMessage('task_template.title')}>
           {(p) => <input {...p} value={title} onChange={(e) => setTitle(e.target.value)} autoFocus />}
         </Field>
-        <Field label="Description" error={error?.fieldMessage('description')}>
+        <Field label="Description" error={error?.fieldMessage('description') ?? error?.fieldMessage('task_template.description')}>
           {(p) => <textarea {...p} rows={3} value={description} onChange={(e) => setDescription(e.target.value)} />}
         </Field>
         <div className="row">
-          <Field label="Priority" error={error?.fieldMessage('priority')}>
+          <Field label="Priority" error={error?.fieldMessage('priority') ?? error?.fieldMessage('task_template.priority')}>
             {(p) => (
               <select {...p} value={priority} onChange={(e) => setPriority(e.target.value as Task['priority'])}>
                 <option value="low">Low</option>
@@ -148,7 +199,7 @@ export function TaskForm({ user, task, onClose, onSaved }: { user: User; task: T
               </select>
             )}
           </Field>
-          <Field label="Tags" error={error?.fieldMessage('tags')} hint="Separate with commas.">
+          <Field label="Tags" error={error?.fieldMessage('tags') ?? error?.fieldMessage('task_template.tags')} hint="Separate with commas.">
             {(p) => <input {...p} value={tags} onChange={(e) => setTags(e.target.value)} />}
           </Field>
         </div>
@@ -161,7 +212,12 @@ export function TaskForm({ user, task, onClose, onSaved }: { user: User; task: T
           <div className="checks">
             {PRESETS.map(([minutes, label]) => (
               <label key={minutes} className="check">
-                <input type="checkbox" checked={offsets.includes(minutes)} onChange={(e) => toggleOffset(minutes, e.target.checked)} disabled={!due} />
+                <input
+                  type="checkbox"
+                  checked={offsets.includes(minutes)}
+                  onChange={(e) => toggleOffset(minutes, e.target.checked)}
+                  disabled={!due}
+                />
                 {label}
               </label>
             ))}
@@ -183,7 +239,10 @@ export function TaskForm({ user, task, onClose, onSaved }: { user: User; task: T
               </button>
             </div>
           ))}
-          <button type="button" onClick={() => setCustom((all) => [...all, due || utcToZoned(new Date(Date.now() + 3600_000).toISOString(), zone)])}>
+          <button
+            type="button"
+            onClick={() => setCustom((all) => [...all, due || utcToZoned(new Date(Date.now() + 3600_000).toISOString(), zone)])}
+          >
             Add a custom time
           </button>
           <div className="checks" role="group" aria-label="Remind me by">

@@ -2,6 +2,7 @@
 // out and series instances carry a recurring mark. Creating and editing open the task form.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from './api';
+import { Labelled } from './Field';
 import { ScopeDialog } from './ScopeDialog';
 import { TaskForm } from './TaskForm';
 import { type Scope, type TaskFilters, deleteInstance, deleteTask, listTasks, toggleTask } from './tasksApi';
@@ -46,7 +47,7 @@ export function TasksScreen({ user }: { user: User }) {
       try {
         const page = await listTasks(filters, from);
         if (mine !== generation.current) return;
-        const items = page.items ?? (page as { tasks?: Task[] }).tasks ?? [];
+        const items = page.items;
         setTasks((old) => (from === null ? items : [...old, ...items.filter((t) => !old.some((o) => o.id === t.id))]));
         setCursor(page.next_cursor ?? null);
       } catch (err) {
@@ -108,56 +109,61 @@ export function TasksScreen({ user }: { user: User }) {
       </div>
 
       <form className="filters" role="search" aria-label="Filter tasks" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Search
-          <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Title or description" />
-        </label>
-        <label>
-          Show
-          <select value={filters.status} onChange={(e) => set('status', e.target.value as TaskFilters['status'])}>
-            <option value="open">Open</option>
-            <option value="completed">Completed</option>
-            <option value="all">All</option>
-          </select>
-        </label>
-        <label>
-          Priority
-          <select value={filters.priority} onChange={(e) => set('priority', e.target.value as TaskFilters['priority'])}>
-            <option value="">Any</option>
-            <option value="high">High</option>
-            <option value="medium">Medium</option>
-            <option value="low">Low</option>
-          </select>
-        </label>
-        <label>
-          Tag
-          <input value={filters.tag} onChange={(e) => set('tag', e.target.value)} placeholder="e.g. work" />
-        </label>
-        <label>
-          Kind
-          <select value={filters.recurring} onChange={(e) => set('recurring', e.target.value as TaskFilters['recurring'])}>
-            <option value="">All tasks</option>
-            <option value="true">Recurring only</option>
-            <option value="false">One-off only</option>
-          </select>
-        </label>
-        <label>
-          Sort by
-          <select value={filters.sort} onChange={(e) => set('sort', e.target.value as TaskFilters['sort'])}>
-            <option value="created_at">Newest</option>
-            <option value="due_date">Due date</option>
-            <option value="priority">Priority</option>
-            <option value="title">Title</option>
-          </select>
-        </label>
-        <label>
-          Order
-          <select value={filters.order} onChange={(e) => set('order', e.target.value as TaskFilters['order'])}>
-            <option value="">Usual</option>
-            <option value="asc">Ascending</option>
-            <option value="desc">Descending</option>
-          </select>
-        </label>
+        <Labelled label="Search">
+          {(id) => (
+            <input id={id} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Title or description" />
+          )}
+        </Labelled>
+        <Labelled label="Show">
+          {(id) => (
+            <select id={id} value={filters.status} onChange={(e) => set('status', e.target.value as TaskFilters['status'])}>
+              <option value="open">Open</option>
+              <option value="completed">Completed</option>
+              <option value="all">All</option>
+            </select>
+          )}
+        </Labelled>
+        <Labelled label="Priority">
+          {(id) => (
+            <select id={id} value={filters.priority} onChange={(e) => set('priority', e.target.value as TaskFilters['priority'])}>
+              <option value="">Any</option>
+              <option value="high">High</option>
+              <option value="medium">Medium</option>
+              <option value="low">Low</option>
+            </select>
+          )}
+        </Labelled>
+        <Labelled label="Tag">
+          {(id) => <input id={id} value={filters.tag} onChange={(e) => set('tag', e.target.value)} placeholder="e.g. work" />}
+        </Labelled>
+        <Labelled label="Kind">
+          {(id) => (
+            <select id={id} value={filters.recurring} onChange={(e) => set('recurring', e.target.value as TaskFilters['recurring'])}>
+              <option value="">All tasks</option>
+              <option value="true">Recurring only</option>
+              <option value="false">One-off only</option>
+            </select>
+          )}
+        </Labelled>
+        <Labelled label="Sort by">
+          {(id) => (
+            <select id={id} value={filters.sort} onChange={(e) => set('sort', e.target.value as TaskFilters['sort'])}>
+              <option value="created_at">Newest</option>
+              <option value="due_date">Due date</option>
+              <option value="priority">Priority</option>
+              <option value="title">Title</option>
+            </select>
+          )}
+        </Labelled>
+        <Labelled label="Order">
+          {(id) => (
+            <select id={id} value={filters.order} onChange={(e) => set('order', e.target.value as TaskFilters['order'])}>
+              <option value="">Usual</option>
+              <option value="asc">Ascending</option>
+              <option value="desc">Descending</option>
+            </select>
+          )}
+        </Labelled>
         <label className="check">
           <input type="checkbox" checked={filters.overdue} onChange={(e) => set('overdue', e.target.checked)} />
           Overdue only

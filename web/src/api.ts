@@ -35,7 +35,10 @@ export class ApiError extends Error {
 
   /** Errors that belong to none of `fields`: shown at the top of the form. */
   otherMessages(fields: string[]): string[] {
-    const rest = this.errors.filter((e) => !fields.some((f) => e.field === f || e.field.startsWith(`${f}[`) || e.field.startsWith(`${f}.`) || e.field.startsWith(`${f}/`)));
+    const rest = this.errors.filter(
+      (e) =>
+        !fields.some((f) => e.field === f || e.field.startsWith(`${f}[`) || e.field.startsWith(`${f}.`) || e.field.startsWith(`${f}/`)),
+    );
     if (this.errors.length === 0) return [this.message];
     return rest.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
   }

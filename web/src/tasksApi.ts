@@ -16,7 +16,7 @@ export interface TaskFilters {
 export const PAGE_SIZE = 25;
 
 export function listTasks(filters: TaskFilters, cursor: string | null): Promise<TaskPage> {
-  return api<TaskPage & { tasks?: Task[] }>(
+  return api<TaskPage>(
     'GET',
     `/api/tasks${query({
       status: filters.status,
@@ -50,10 +50,7 @@ export const toggleTask = (task: Task) => api<Task>('PATCH', `/api/tasks/${task.
 
 export const deleteTask = (task: Task) => api<void>('DELETE', `/api/tasks/${task.id}`);
 
-export const listReminders = (taskId: string) =>
-  api<{ items?: Reminder[]; reminders?: Reminder[] } | Reminder[]>('GET', `/api/tasks/${taskId}/reminders`).then((r) =>
-    Array.isArray(r) ? r : (r.items ?? r.reminders ?? []),
-  );
+export const listReminders = (taskId: string) => api<{ items: Reminder[] }>('GET', `/api/tasks/${taskId}/reminders`).then((r) => r.items);
 
 export const addReminder = (taskId: string, spec: ReminderSpec) => api<Reminder>('POST', `/api/tasks/${taskId}/reminders`, spec);
 
@@ -62,20 +59,69 @@ export const deleteReminder = (id: string) => api<void>('DELETE', `/api/reminder
 /** Which instances of a series an edit or delete applies to. */
 export type Scope = 'this' | 'following' | 'all';
 
-export const replaceInstance = (task: Task, fields: TaskFields, scope: Scope) =>
-  api<Task>('PUT', `/api/tasks/${task.id}${query({ scope })}`, { ...fields, is_completed: task.is_completed });
+/** What each instance of a series gets (the pattern's `task_template`). */
+export interface TaskTemplate {
+  title: string;
+  description: string | null;
+  priority: string;
+  tags: string[];
+  reminder_minutes_before: number | null;
+}
 
-export const deleteInstance = (task: Task, scope: Scope) => api<void>('DELETE', `/api/tasks/${task.id}${query({ scope })}`);
-
-export interface SeriesBody extends TaskFields {
+export interface Pattern {
+  id: string;
+  task_template: TaskTemplate;
   rrule: string;
   start: string;
   timezone: string;
-  schedule: 'fixed' | 'after_completion';
-  reminders?: ReminderSpec[];
+  mode: 'fixed' | 'after_completion';
 }
 
-export const createSeries = (body: SeriesBody) => api<unknown>('POST', '/api/tasks/recurring', body);
+export function templateOf(fields: TaskFields, reminderMinutesBefore: number | null): TaskTemplate {
+  const { title, description, priority, tags } = fields;
+  return { title, description, priority, tags, reminder_minutes_before: reminderMinutesBefore };
+}
 
-export const previewSeries = (body: { rrule: string; start: string; timezone: string; count: number }) =>
-  api<{ occurrences: string[] }>('POST', '/api/tasks/recurring/preview', body);
+/**
+ * Edits an instance of a series: this one alone is a plain task edit (the API keeps it as an
+ * exception to the rule); "this and following" splits the series there with the new template;
+ * "all" replaces the whole pattern's template, keeping its rule.
+ */
+export async function replaceInstance(task: Task, fields: TaskFields, template: TaskTemplate, scope: Scope): Promise<Task | null> {
+  const series = task.recurrence_pattern_id;
+  if (scope === 'this' || !series) return replaceTask(task, fields);
+  if (scope === 'following') {
+    await api('PUT', `/api/tasks/recurring/${series}/instances/${task.id}`, { task_template: template });
+    return null;
+  }
+  const pattern = await api<Pattern>('GET', `/api/tasks/recurring/${series}`);
+  await api('PUT', `/api/tasks/recurring/${series}`, {
+    task_template: template,
+    rrule: pattern.rrule,
+    start: pattern.start,
+    timezone: pattern.timezone,
+    mode: pattern.mode,
+  });
+  return null;
+}
+
+/** Deletes this instance (remembered as an exception), this and the following ones, or the series. */
+export function deleteInstance(task: Task, scope: Scope): Promise<void> {
+  const series = task.recurrence_pattern_id;
+  if (scope === 'this' || !series) return deleteTask(task);
+  if (scope === 'following') return api('DELETE', `/api/tasks/recurring/${series}/instances/${task.id}`);
+  return api('DELETE', `/api/tasks/recurring/${series}`);
+}
+
+export interface SeriesRule {
+  rrule: string;
+  /** The first occurrence's local date and time, `YYYY-MM-DDTHH:mm:ss`. */
+  start: string;
+  timezone: string;
+}
+
+export const createSeries = (rule: SeriesRule, template: TaskTemplate, mode: 'fixed' | 'after_completion') =>
+  api<Pattern>('POST', '/api/tasks/recurring', { ...rule, task_template: template, mode });
+
+export const previewSeries = (rule: SeriesRule, count: number) =>
+  api<{ occurrences: string[] }>('POST', '/api/tasks/recurring/preview', { ...rule, count });

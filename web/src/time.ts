@@ -30,11 +30,11 @@ export function zonedToUtc(local: string, timeZone: string): string {
   return new Date(guess).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** A UTC instant as a datetime-local value in `timeZone`. */
-export function utcToZoned(iso: string, timeZone: string): string {
+/** A UTC instant as a datetime-local value in `timeZone` (to the minute, or the second). */
+export function utcToZoned(iso: string, timeZone: string, seconds = false): string {
   const instant = new Date(iso);
   const shifted = new Date(instant.getTime() + offsetMinutes(timeZone, instant) * 60000);
-  return shifted.toISOString().slice(0, 16);
+  return shifted.toISOString().slice(0, seconds ? 19 : 16);
 }
 
 /** A short, readable date and time in `timeZone`, e.g. "Tue 3 Mar, 09:00". */

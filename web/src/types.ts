@@ -37,10 +37,13 @@ export interface Reminder {
   id: string;
   task_id: string;
   scheduled_time: string;
+  /** pending, fired, cancelled or skipped. */
   status: string;
-  channels?: Channel[];
-  notification_channels?: Channel[];
-  offset_minutes?: number | null;
+  notification_channels: Channel[];
+  /** `api` (added with POST) or `task` (from the task's own reminder list). */
+  origin: string;
+  /** What it was planned from; `null` for the task's single `reminder_time`. */
+  spec: ReminderSpec | null;
 }
 
 /** What a client asks for: an absolute instant or minutes before the due date. */
@@ -48,10 +51,12 @@ export type ReminderSpec = { at: string; channels?: Channel[] } | { offset_minut
 
 export interface Notification {
   id: string;
+  channel: Channel;
   reminder_id: string | null;
-  task_id?: string | null;
+  task_id: string | null;
   subject: string | null;
-  body: string | null;
+  /** The `reminders.reminder.fired` event's data. */
+  data: { title?: string; due_date?: string | null } | null;
   created_at: string;
   read_at: string | null;
 }
@@ -61,17 +66,15 @@ export interface Settings {
   email_enabled: boolean;
   email_address: string | null;
   webhook_url: string | null;
-  webhook_secret_set?: boolean;
-  default_channels?: Channel[];
+  webhook_secret_set: boolean;
+  default_channels: Channel[];
 }
 
 export interface AuditEvent {
   id: string;
   event_type: string;
-  aggregate_id?: string;
-  subject?: string;
-  created_at?: string;
-  time?: string;
-  payload?: unknown;
-  data?: unknown;
+  aggregate_id: string;
+  created_at: string;
+  /** The whole CloudEvent. */
+  payload: { subject?: string; data?: { title?: string; task?: { title?: string } } };
 }

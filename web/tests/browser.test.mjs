@@ -55,20 +55,40 @@ async function register(page) {
   return email;
 }
 
-/** Whether `path` is served by the API (anything but a 404 means the route exists). */
+/** A control of the open dialog by its exact label (the filter bar has look-alikes). */
+function inForm(page, label) {
+  return page.getByRole('dialog').getByLabel(label, typeof label === 'string' ? { exact: true } : {});
+}
+
+/** Whether `path` is served by the API (a 404 or 405 means no handler for it yet). */
 async function routeExists(page, method, path) {
   const status = await page.evaluate(
-    async ([m, p]) => (await fetch(p, { method: m, headers: { 'X-Requested-With': 'XMLHttpRequest', 'Content-Type': 'application/json' }, body: m === 'GET' ? undefined : '{}' })).status,
+    async ([m, p]) =>
+      (
+        await fetch(p, {
+          method: m,
+          headers: { 'X-Requested-With': 'XMLHttpRequest', 'Content-Type': 'application/json' },
+          body: m === 'GET' ? undefined : '{}',
+        })
+      ).status,
     [method, path],
   );
-  return status !== 404;
+  return status !== 404 && status !== 405;
 }
 
 /** A datetime-local value `ms` from now in Europe/Paris (the contexts' and accounts' zone). */
 function parisLocal(ms, withSeconds = false) {
   const text = new Intl.DateTimeFormat('sv-SE', {
-    timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).format(new Date(Date.now() + ms)).replace(' ', 'T');
+    timeZone: 'Europe/Paris',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  })
+    .format(new Date(Date.now() + ms))
+    .replace(' ', 'T');
   return withSeconds ? text : text.slice(0, 16);
 }
 
@@ -115,13 +135,16 @@ describe('web UI', () => {
     if (await routeExists(page, 'GET', '/api/tasks')) {
       await page.getByRole('button', { name: 'New task' }).click();
       const long = 'x'.repeat(501);
-      await page.getByLabel('Title').fill(long);
-      await page.getByLabel('Description').fill('kept after the error');
+      await inForm(page, 'Title').fill(long);
+      await inForm(page, 'Description').fill('kept after the error');
       await page.getByRole('button', { name: 'Create task' }).click();
-      const titleError = page.locator('.field', { has: page.getByLabel('Title') }).locator('.field-error');
+      const titleError = page
+        .getByRole('dialog')
+        .locator('.field', { has: page.getByLabel('Title', { exact: true }) })
+        .locator('.field-error');
       await titleError.waitFor();
-      assert.equal(await page.getByLabel('Title').inputValue(), long);
-      assert.equal(await page.getByLabel('Description').inputValue(), 'kept after the error');
+      assert.equal(await inForm(page, 'Title').inputValue(), long);
+      assert.equal(await inForm(page, 'Description').inputValue(), 'kept after the error');
       await shot(page, 'field-error-task');
     }
     await context.close();
@@ -132,31 +155,31 @@ describe('web UI', () => {
     await register(page);
     if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
     await page.getByRole('button', { name: 'New task' }).click();
-    await page.getByLabel('Title').fill('Write the report');
-    await page.getByLabel('Description').fill('Quarterly numbers');
-    await page.getByLabel('Priority').selectOption('high');
-    await page.getByLabel('Tags').fill('work, q3');
-    await page.getByLabel(/^Due/).fill('2031-03-04T09:30');
+    await inForm(page, 'Title').fill('Write the report');
+    await inForm(page, 'Description').fill('Quarterly numbers');
+    await inForm(page, 'Priority').selectOption('high');
+    await inForm(page, 'Tags').fill('work, q3');
+    await inForm(page, /^Due/).fill('2031-03-04T09:30');
     await page.getByRole('button', { name: 'Create task' }).click();
     const item = page.getByTestId('task').filter({ hasText: 'Write the report' });
     await item.waitFor();
     assert.match(await item.innerText(), /09:30/);
     assert.match(await item.innerText(), /#work/);
     // Stored in UTC: 09:30 in Paris in March is 08:30Z.
-    const stored = await page.evaluate(async () => (await (await fetch('/api/tasks')).json()));
+    const stored = await page.evaluate(async () => await (await fetch('/api/tasks')).json());
     const saved = (stored.items ?? stored.tasks).find((x) => x.title === 'Write the report');
     assert.equal(saved.due_date, '2031-03-04T08:30:00Z');
 
     await item.getByRole('button', { name: 'Edit Write the report' }).click();
-    assert.equal(await page.getByLabel(/^Due/).inputValue(), '2031-03-04T09:30');
-    await page.getByLabel('Title').fill('Write the final report');
+    assert.equal(await inForm(page, /^Due/).inputValue(), '2031-03-04T09:30');
+    await inForm(page, 'Title').fill('Write the final report');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('task').filter({ hasText: 'Write the final report' }).waitFor();
 
     // An overdue task stands out.
     await page.getByRole('button', { name: 'New task' }).click();
-    await page.getByLabel('Title').fill('Pay the bill');
-    await page.getByLabel(/^Due/).fill('2020-01-01T10:00');
+    await inForm(page, 'Title').fill('Pay the bill');
+    await inForm(page, /^Due/).fill('2020-01-01T10:00');
     await page.getByRole('button', { name: 'Create task' }).click();
     const overdue = page.getByTestId('task').filter({ hasText: 'Pay the bill' });
     await overdue.waitFor();
@@ -175,10 +198,10 @@ describe('web UI', () => {
       return t.todo('waits on "reminders": GET /api/notifications/unread-count is 404');
     }
     await page.getByRole('button', { name: 'New task' }).click();
-    await page.getByLabel('Title').fill('Call Alice');
-    await page.getByLabel(/^Due/).fill(parisLocal(3600_000));
+    await inForm(page, 'Title').fill('Call Alice');
+    await inForm(page, /^Due/).fill(parisLocal(3600_000));
     await page.getByRole('button', { name: 'Add a custom time' }).click();
-    await page.getByLabel(/^Remind at/).fill(parisLocal(6000, true));
+    await inForm(page, /^Remind at/).fill(parisLocal(6000, true));
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.getByTestId('task').filter({ hasText: 'Call Alice' }).waitFor();
     const count = page.getByTestId('unread-count');
@@ -203,14 +226,14 @@ describe('web UI', () => {
       return t.todo('waits on "recurrence": POST /api/tasks/recurring/preview is 404');
     }
     await page.getByRole('button', { name: 'New task' }).click();
-    await page.getByLabel('Title').fill('Team sync');
-    await page.getByLabel(/^Due/).fill(parisLocal(86_400_000).slice(0, 11) + '10:00');
-    await page.getByLabel('Repeat this task').check();
-    await page.getByLabel('Unit').selectOption('WEEKLY');
-    await page.getByLabel('Mon').check();
-    await page.getByLabel('Thu').check();
-    await page.getByLabel('Ends').selectOption('after');
-    await page.getByLabel('Times').fill('4');
+    await inForm(page, 'Title').fill('Team sync');
+    await inForm(page, /^Due/).fill(parisLocal(86_400_000).slice(0, 11) + '10:00');
+    await inForm(page, 'Repeat this task').check();
+    await inForm(page, 'Unit').selectOption('WEEKLY');
+    await inForm(page, 'Mon').check();
+    await inForm(page, 'Thu').check();
+    await inForm(page, 'Ends').selectOption('after');
+    await inForm(page, 'Times').fill('4');
     const occurrences = page.getByTestId('occurrences').locator('li');
     await occurrences.first().waitFor();
     assert.equal(await occurrences.count(), 4);
@@ -222,15 +245,70 @@ describe('web UI', () => {
     assert.ok(await instances.first().getByTestId('recurring-indicator').isVisible());
 
     await instances.first().getByRole('button', { name: 'Edit Team sync' }).click();
-    await page.getByLabel('Title').fill('Team sync (moved)');
+    await inForm(page, 'Title').fill('Team sync (moved)');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('radio', { name: 'This task only' }).check();
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
     await page.getByTestId('task').filter({ hasText: 'Team sync (moved)' }).waitFor();
     const unchanged = page.getByTestId('task').filter({ hasText: /Team sync$/ });
     assert.ok((await page.getByTestId('task').filter({ hasText: 'Team sync' }).count()) >= 2);
-    assert.equal(await page.getByTestId('task').filter({ hasText: 'Team sync (moved)' }).count(), 1, `${await unchanged.count()} unchanged`);
+    assert.equal(
+      await page.getByTestId('task').filter({ hasText: 'Team sync (moved)' }).count(),
+      1,
+      `${await unchanged.count()} unchanged`,
+    );
     await shot(page, 'series');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('the main screen shows overdue, recurring and tagged tasks with the unread count', async (t) => {
+    const { context, page, errors } = await newPage({ width: 1100, height: 720 });
+    await register(page);
+    for (const [method, path] of [
+      ['GET', '/api/tasks'],
+      ['POST', '/api/tasks/recurring/preview'],
+      ['GET', '/api/notifications/unread-count'],
+    ]) {
+      if (!(await routeExists(page, method, path))) return t.todo(`waits on ${method} ${path}`);
+    }
+    const soon = new Date(Date.now() + 3000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const tomorrow = parisLocal(86_400_000).slice(0, 11) + '09:00:00';
+    await page.evaluate(
+      async ([soon, tomorrow]) => {
+        const send = async (method, path, body) => {
+          const response = await fetch(path, {
+            method,
+            headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'XMLHttpRequest' },
+            body: JSON.stringify(body),
+          });
+          if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+          return response.json();
+        };
+        await send('POST', '/api/tasks/recurring', {
+          task_template: { title: 'Water the plants', priority: 'low', tags: ['home'] },
+          rrule: 'FREQ=WEEKLY;BYDAY=MO,TH;COUNT=3',
+          start: tomorrow,
+          mode: 'fixed',
+        });
+        await send('POST', '/api/tasks', { title: 'Renew passport', priority: 'high', due_date: '2026-01-15T09:00:00Z', tags: ['admin'] });
+        const call = await send('POST', '/api/tasks', {
+          title: 'Call the dentist',
+          description: 'Ask about the Thursday slot',
+          priority: 'medium',
+          due_date: new Date(Date.now() + 2 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        });
+        await send('POST', `/api/tasks/${call.id}/reminders`, { at: soon });
+        await send('POST', '/api/tasks', { title: 'Draft the quarterly report', priority: 'high', tags: ['work', 'q3'] });
+      },
+      [soon, tomorrow],
+    );
+    await page.reload();
+    await page.getByTestId('unread-count').waitFor({ timeout: 30_000 });
+    await page.getByTestId('task').filter({ hasText: 'Renew passport' }).waitFor();
+    assert.ok((await page.getByTestId('recurring-indicator').count()) >= 2);
+    assert.equal(await page.locator('.task.overdue').count(), 1);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'main.png') });
     assert.deepEqual(errors, []);
     await context.close();
   });
