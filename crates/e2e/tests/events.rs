@@ -777,3 +777,145 @@ async fn replay_rebuilds_lost_state_once_and_dead_letters_can_be_retried() {
     assert_eq!(body["deleted"], 1);
     assert_eq!(bus.stored_events().await, 4);
 }
+
+#[tokio::test]
+async fn every_task_change_made_through_the_api_reaches_every_consumer_as_a_valid_cloudevent() {
+    let redis = TestRedis::start().await.unwrap();
+    // Every consumer of task events in the table, each on its Redis trigger, as `spin up` runs
+    // them.
+    let consumers: Vec<String> = domain::event::Consumer::ALL
+        .iter()
+        .filter(|c| TASK_TOPICS.iter().any(|t| c.consumes(*t)))
+        .map(|c| format!("{}-redis", c.as_str()))
+        .collect();
+    let mut components = vec!["api", "dispatcher", "dispatcher-cron"];
+    components.extend(consumers.iter().map(String::as_str));
+    let (bus, _app) = Bus::start(|app| app.var("redis_url", &redis.url()), &components).await;
+    let (_, token) = bus.user("ada@example.com").await;
+
+    let send = |method: Method, path: String, body: Option<Value>| {
+        let mut request = bus
+            .http
+            .request(method, format!("{}{path}", bus.base))
+            .bearer_auth(&token)
+            .header("traceparent", TRACEPARENT);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (status, task) = send(
+        Method::POST,
+        "/api/tasks".into(),
+        Some(json!({"title": "Buy milk"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{task}");
+    let id = task["id"].as_str().unwrap().to_owned();
+    let (status, body) = send(
+        Method::PATCH,
+        format!("/api/tasks/{id}"),
+        Some(json!({"title": "Buy oat milk"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = send(Method::PATCH, format!("/api/tasks/{id}/toggle"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = send(Method::DELETE, format!("/api/tasks/{id}"), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // What the API wrote to the outbox for this task, in order: at least one event per change.
+    let outbox: Vec<String> = bus
+        .sql()
+        .await
+        .query(
+            "SELECT topic FROM outbox WHERE subject = $1 ORDER BY id",
+            &[&format!("task/{id}")],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        outbox.first().map(String::as_str),
+        Some("tasks.task.created")
+    );
+    assert_eq!(
+        outbox.last().map(String::as_str),
+        Some("tasks.task.deleted")
+    );
+    for topic in ["tasks.task.updated", "tasks.task.completed"] {
+        assert!(outbox.iter().any(|t| t == topic), "{outbox:?}");
+    }
+    let expected = outbox;
+    let receipts = format!(
+        "SELECT count(*) FROM consumer_receipts r JOIN outbox o ON o.id = r.event_id \
+         WHERE o.subject = 'task/{id}'"
+    );
+    let every: usize = expected
+        .iter()
+        .map(|topic| domain::event::Consumer::expecting(Topic::parse(topic).unwrap()).len())
+        .sum();
+    let every = every as i64;
+    wait_for(
+        "a receipt from every consumer for every change",
+        Duration::from_secs(15),
+        || async { bus.count(&receipts).await == every },
+    )
+    .await;
+
+    let schema: Value = serde_json::from_str(include_str!("fixtures/cloudevents.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let rows = bus
+        .sql()
+        .await
+        .query(
+            "SELECT payload::text FROM events WHERE aggregate_id = $1::text::uuid ORDER BY id",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    let types: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let event: Value = serde_json::from_str(row.get::<_, &str>(0)).unwrap();
+            assert!(validator.is_valid(&event), "{event}");
+            assert_eq!(event["source"], "api");
+            assert_eq!(event["subject"], format!("task/{id}"));
+            assert_eq!(
+                event["traceparent"], TRACEPARENT,
+                "carried from the request"
+            );
+            assert!(
+                EventId::parse(event["id"].as_str().unwrap()).is_ok(),
+                "a UUIDv7 id"
+            );
+            event["type"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("com.todoapp.")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(types, expected);
+    // Redelivery does not double anything either: after the first check every row is settled.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(bus.count(&receipts).await, every);
+    assert_eq!(
+        bus.count(&format!(
+            "SELECT count(*) FROM event_deliveries d JOIN outbox o ON o.id = d.event_id \
+             WHERE o.subject = 'task/{id}'"
+        ))
+        .await,
+        0,
+        "every expected receipt arrived, so nothing is left to redeliver"
+    );
+}
