@@ -20,21 +20,13 @@
 //! - the whole series: `PUT /api/tasks/recurring/{id}`: future open instances that are not
 //!   exceptions are replaced; completed ones are never touched.
 //!
-//! # Layout
-//!
-//! - [`store`]: the SQL.
-//! - [`generate`]: generation passes (fixed horizon, after completion), shared with the
-//!   `recurrence` component's logic.
+//! The SQL and the generation passes are the `series` crate's, shared with the `recurrence`
+//! component.
 
-pub mod generate;
-pub mod store;
-
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use domain::event::{
-    CloudEvent, EventData, EventHeader, EventId, Source, TaskDeleted, Traceparent,
-};
+use domain::event::{CloudEvent, EventHeader, Source, TaskDeleted, Traceparent};
 use domain::recurrence::{
     GenerationMode, PatternChanged, PatternFieldError, PatternInput, PatternSpec, RecurrenceRule,
     format_rfc3339,
@@ -51,7 +43,8 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
-use self::store::Pattern;
+use series::store::{self, Pattern};
+use series::{StoreError, generate};
 
 /// The most occurrences a preview returns.
 pub const MAX_PREVIEW: usize = 500;
@@ -85,6 +78,15 @@ impl From<AuthError> for Error {
 impl From<BodyError> for Error {
     fn from(err: BodyError) -> Self {
         Self::Body(err)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Rule(err) => Self::Invalid(vec![err.into()]),
+            other => Self::Internal(other.to_string()),
+        }
     }
 }
 
@@ -141,36 +143,6 @@ fn now() -> DateTime<Utc> {
     DateTime::<Utc>::from(SystemTime::now())
 }
 
-/// A fresh UUIDv7 event id: the host clock's milliseconds and 74 random bits.
-fn event_id() -> Result<EventId, Error> {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let mut random = [0u8; 10];
-    getrandom::fill(&mut random).map_err(|err| Error::Internal(format!("event id: {err}")))?;
-    let id = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
-    EventId::new(id).map_err(|err| Error::Internal(format!("event id: {err}")))
-}
-
-/// Writes the event announcing `data` to the outbox, in the caller's transaction.
-pub(crate) fn enqueue<D: EventData>(
-    conn: &Connection,
-    data: &D,
-    time: Timestamp,
-    source: Source,
-    traceparent: Option<&Traceparent>,
-) -> Result<(), Error> {
-    let header = EventHeader {
-        id: event_id()?,
-        time,
-        source,
-        traceparent: traceparent.cloned(),
-    };
-    outbox::enqueue(conn, &CloudEvent::from_data(data, header))?;
-    Ok(())
-}
-
 /// `recurring.pattern.created`, `.updated` or `.deleted`, by the payload type's wrapper.
 fn enqueue_pattern_event(
     conn: &Connection,
@@ -190,7 +162,7 @@ fn enqueue_pattern_event(
     };
     let value = serde_json::to_value(&data).map_err(|err| Error::Internal(err.to_string()))?;
     let header = EventHeader {
-        id: event_id()?,
+        id: series::event_id()?,
         time: changed_at,
         source: Source::Api,
         traceparent: Some(traceparent.clone()),
@@ -224,7 +196,7 @@ fn enqueue_removed(
             deleted_at,
             version: instance.version,
         };
-        enqueue(conn, &data, deleted_at, Source::Api, Some(traceparent))?;
+        series::enqueue(conn, &data, deleted_at, Source::Api, Some(traceparent))?;
     }
     Ok(())
 }
@@ -237,6 +209,13 @@ pub fn horizon_days() -> u32 {
         .and_then(|v| v.trim().parse().ok())
         .filter(|days| (1..=366).contains(days))
         .unwrap_or(generate::DEFAULT_HORIZON_DAYS)
+}
+
+fn origin(traceparent: &Traceparent) -> generate::Origin {
+    generate::Origin {
+        source: Source::Api,
+        traceparent: Some(traceparent.clone()),
+    }
 }
 
 fn traceparent(req: &Request) -> Result<Traceparent, Error> {
@@ -349,7 +328,8 @@ fn create_inner(req: &Request) -> Result<Response, Error> {
             &pattern,
             &traceparent,
         )?;
-        let generated = generate::first_pass(conn, &pattern, now(), horizon_days(), &traceparent)?;
+        let generated =
+            generate::pass(conn, &pattern, now(), horizon_days(), &origin(&traceparent))?;
         let pattern = store::find(conn, caller.user_id(), pattern.id, false)?
             .ok_or_else(|| Error::Internal("the new pattern vanished".into()))?;
         Ok::<_, Error>((pattern, generated))
@@ -437,7 +417,7 @@ fn replace_inner(req: &Request, params: &Params) -> Result<Response, Error> {
             &pattern,
             &traceparent,
         )?;
-        let generated = generate::first_pass(conn, &pattern, at, horizon_days(), &traceparent)?;
+        let generated = generate::pass(conn, &pattern, at, horizon_days(), &origin(&traceparent))?;
         let pattern = store::find(conn, caller.user_id(), id, false)?
             .ok_or_else(|| Error::Internal("the pattern vanished".into()))?;
         Ok::<_, Error>((pattern, generated))
@@ -592,7 +572,14 @@ fn replace_following_inner(req: &Request, params: &Params) -> Result<Response, E
         )?;
         // The new series starts at the edited occurrence even if that is already past.
         let from = occurrence.min(now());
-        let generated = generate::pass_from(conn, &new, from, now(), horizon_days(), &traceparent)?;
+        let generated = generate::pass_from(
+            conn,
+            &new,
+            from,
+            now(),
+            horizon_days(),
+            &origin(&traceparent),
+        )?;
         let new = store::find(conn, caller.user_id(), new.id, false)?
             .ok_or_else(|| Error::Internal("the new pattern vanished".into()))?;
         Ok::<_, Error>((new, generated))

@@ -786,11 +786,19 @@ pub enum Consumer {
     Reminders,
     /// `notifier`: delivers fired reminders in-app, by email and by webhook.
     Notifier,
+    /// `recurrence`: generates instances of recurring patterns when they change and when an
+    /// after-completion instance is completed.
+    Recurrence,
 }
 
 impl Consumer {
     /// Every consumer.
-    pub const ALL: &[Consumer] = &[Consumer::Audit, Consumer::Reminders, Consumer::Notifier];
+    pub const ALL: &[Consumer] = &[
+        Consumer::Audit,
+        Consumer::Reminders,
+        Consumer::Notifier,
+        Consumer::Recurrence,
+    ];
 
     /// Its name: the component id in `spin.toml`, the `consumer` column of `consumer_receipts`
     /// and `event_deliveries`, and the path segment of its Dapr delivery route
@@ -800,6 +808,7 @@ impl Consumer {
             Self::Audit => "audit",
             Self::Reminders => "reminders",
             Self::Notifier => "notifier",
+            Self::Recurrence => "recurrence",
         }
     }
 
@@ -810,7 +819,7 @@ impl Consumer {
             .copied()
             .find(|consumer| consumer.as_str() == name)
             .ok_or(Invalid::NotOneOf {
-                allowed: &["audit", "reminders", "notifier"],
+                allowed: &["audit", "reminders", "notifier", "recurrence"],
             })
     }
 
@@ -826,6 +835,12 @@ impl Consumer {
                 Topic::InstanceGenerated,
             ],
             Self::Notifier => &[Topic::ReminderFired],
+            Self::Recurrence => &[
+                Topic::PatternCreated,
+                Topic::PatternUpdated,
+                Topic::PatternDeleted,
+                Topic::TaskCompleted,
+            ],
         }
     }
 

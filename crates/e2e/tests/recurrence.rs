@@ -1,11 +1,13 @@
-//! Recurring patterns through the real `spin.toml` and `api.wasm` against real PostgreSQL:
+//! Recurring patterns through the real `spin.toml` and `.wasm` files against real PostgreSQL:
 //! creation generates the first horizon at once, bad patterns are 422s naming the field and
-//! change nothing, the preview, and the three editing scopes (one instance, this and
-//! following, the whole series) plus deleting a series.
+//! change nothing, the preview, the three editing scopes (one instance, this and following,
+//! the whole series) plus deleting a series, the `recurrence` component's daily tick, and an
+//! after-completion series whose next instance follows a completion through the outbox, the
+//! dispatcher and a private Redis.
 
 use std::time::{Duration, Instant};
 
-use e2e::{TestApp, TestDb, pg};
+use e2e::{TestApp, TestDb, TestRedis, pg};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -43,10 +45,18 @@ struct Api {
 }
 
 async fn start() -> Api {
+    start_with(None, &["api"]).await
+}
+
+/// The app with `components`, publishing to `redis_url` when given.
+async fn start_with(redis_url: Option<&str>, components: &[&str]) -> Api {
     let db = TestDb::create().await.unwrap();
-    let app = TestApp::new(&db.url());
+    let mut app = TestApp::new(&db.url());
+    if let Some(url) = redis_url {
+        app = app.var("redis_url", url);
+    }
     app.migrate().await.unwrap();
-    let base = app.serve(&["api"]).await.unwrap();
+    let base = app.serve(components).await.unwrap();
     let mut api = Api {
         base,
         client: Client::new(),
@@ -503,4 +513,135 @@ async fn deleting_a_series_removes_its_open_instances_and_keeps_completed_ones()
         .await,
         ""
     );
+}
+
+#[tokio::test]
+async fn the_daily_tick_tops_every_pattern_up_to_the_horizon_once() {
+    let api = start_with(None, &["api", "recurrence"]).await;
+    let start = format!("{}T06:00:00", api.tomorrow("UTC").await);
+    let body = json!({"task_template": {"title": "Journal"}, "frequency": "daily",
+                      "start": start, "timezone": "UTC"});
+    let reply = api
+        .send(Method::POST, "/api/tasks/recurring", Some(body))
+        .await;
+    reply.assert_status(201);
+    let pattern = reply.body["id"].as_str().unwrap().to_owned();
+    let full = api.instances(&pattern).await.len() as i64;
+    // As if the pattern had been generated only three days ahead, and those days had passed
+    // (removing instances as a series change, so no EXDATEs are recorded for them).
+    let client = pg(&api.db.url()).await.unwrap();
+    client
+        .batch_execute(&format!(
+            "SELECT set_config('todo.series_change', 'on', false); \
+             DELETE FROM tasks WHERE recurrence_pattern_id = '{pattern}'              AND due_date > now() + interval '3 days';              UPDATE recurrence_patterns SET generated_until = now() + interval '3 days'              WHERE id = '{pattern}'"
+        ))
+        .await
+        .unwrap();
+    let kept = api.instances(&pattern).await.len() as i64;
+    assert!(kept < full);
+
+    let tick = |token: Option<&'static str>| {
+        let mut request = api.client.post(format!("{}/ticks/recurrence", api.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(tick(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let reply: Value = tick(Some("test-tick-token"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["instances"], json!(full - kept), "{reply}");
+    assert_eq!(api.instances(&pattern).await.len() as i64, full);
+    // The next run finds nothing behind.
+    let again: Value = tick(Some("test-tick-token"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, json!({"patterns": 0, "instances": 0}));
+}
+
+#[tokio::test]
+async fn an_after_completion_series_makes_the_next_instance_when_one_is_completed() {
+    let redis = TestRedis::start().await.unwrap();
+    let api = start_with(
+        Some(&redis.url()),
+        &["api", "dispatcher-cron", "recurrence-redis"],
+    )
+    .await;
+    let start = format!("{}T09:00:00", api.tomorrow("UTC").await);
+    // "every! 3 days": three days after each completion, at 09:00.
+    let body = json!({"task_template": {"title": "Change the filter"}, "frequency": "daily",
+                      "interval": 3, "mode": "after_completion", "start": start,
+                      "timezone": "UTC"});
+    let reply = api
+        .send(Method::POST, "/api/tasks/recurring", Some(body))
+        .await;
+    reply.assert_status(201);
+    assert_eq!(reply.body["mode"], json!("after_completion"));
+    let pattern = reply.body["id"].as_str().unwrap().to_owned();
+    let first = api.instances(&pattern).await;
+    assert_eq!(
+        first.len(),
+        1,
+        "only one open instance at a time: {first:?}"
+    );
+    let first_id = first[0]["task_id"].as_str().unwrap().to_owned();
+
+    api.send(
+        Method::PATCH,
+        &format!("/api/tasks/{first_id}/toggle"),
+        None,
+    )
+    .await
+    .assert_status(200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut instances = api.instances(&pattern).await;
+    while instances.len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        instances = api.instances(&pattern).await;
+    }
+    assert_eq!(instances.len(), 2, "{instances:?}");
+    let expected = api
+        .text(
+            "SELECT to_char((now() AT TIME ZONE 'UTC')::date + 3, 'YYYY-MM-DD')              || 'T09:00:00Z'",
+        )
+        .await;
+    let next = instances
+        .iter()
+        .find(|i| i["task_id"] != json!(first_id))
+        .unwrap();
+    assert_eq!(next["due_date"], json!(expected), "{instances:?}");
+    assert_eq!(next["is_completed"], json!(false));
+    assert_eq!(
+        api.scalar("SELECT count(*) FROM consumer_receipts WHERE consumer = 'recurrence'")
+            .await,
+        api.scalar(
+            "SELECT count(*) FROM outbox WHERE topic IN ('tasks.task.completed', \
+             'recurring.pattern.created')"
+        )
+        .await
+    );
+    // The completion again (reopened and completed) does not make a third while one is open.
+    api.send(
+        Method::PATCH,
+        &format!("/api/tasks/{first_id}/toggle"),
+        None,
+    )
+    .await
+    .assert_status(200);
+    api.send(
+        Method::PATCH,
+        &format!("/api/tasks/{first_id}/toggle"),
+        None,
+    )
+    .await
+    .assert_status(200);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(api.instances(&pattern).await.len(), 2);
 }

@@ -9,46 +9,54 @@ use domain::recurrence::{GenerationMode, InstanceGenerated};
 use domain::time::Timestamp;
 use platform::db::Connection;
 
-use super::store::{self, Pattern};
-use super::{Error, enqueue};
+use crate::store::{self, Pattern};
+use crate::{StoreError as Error, enqueue};
 
 /// The rolling horizon when `recurrence_horizon_days` is not set.
 pub const DEFAULT_HORIZON_DAYS: u32 = 30;
 
-/// The pass made when a pattern is created or replaced: from where generation stopped (from
-/// `now` for a new pattern) to the horizon, or the first instance of an after-completion
-/// series. Returns how many instances were made.
-pub fn first_pass(
+/// Who is generating, for the events' `source` and `traceparent`.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// `api` (a pattern change) or `recurrence` (the tick, a completion).
+    pub source: Source,
+    /// The trace of the request or event that caused the pass.
+    pub traceparent: Option<Traceparent>,
+}
+
+/// The pass made when a pattern is created or changed, and by the daily tick: from where
+/// generation stopped (from `now` for a new pattern) to the horizon, or the first instance of
+/// an after-completion series. Returns how many instances were made.
+pub fn pass(
     conn: &Connection,
     pattern: &Pattern,
     now: DateTime<Utc>,
     horizon_days: u32,
-    traceparent: &Traceparent,
+    origin: &Origin,
 ) -> Result<usize, Error> {
     let from = pattern.generated_until.unwrap_or(now);
-    pass_from(conn, pattern, from, now, horizon_days, traceparent)
+    pass_from(conn, pattern, from, now, horizon_days, origin)
 }
 
 /// A pass making the occurrences from `from` on: up to `now + horizon_days` for a fixed
-/// series, the first one for an after-completion series.
+/// series, the first one for an after-completion series that has none yet.
 pub fn pass_from(
     conn: &Connection,
     pattern: &Pattern,
     from: DateTime<Utc>,
     now: DateTime<Utc>,
     horizon_days: u32,
-    traceparent: &Traceparent,
+    origin: &Origin,
 ) -> Result<usize, Error> {
-    let invalid = |err: domain::recurrence::RecurrenceError| Error::Invalid(vec![err.into()]);
     match pattern.mode {
         GenerationMode::Fixed => {
             let plan = pattern
                 .rule
                 .plan_horizon(Some(from), now, horizon_days)
-                .map_err(invalid)?;
+                .map_err(Error::Rule)?;
             let mut made = 0;
             for occurrence in &plan.occurrences {
-                if make(conn, pattern, occurrence.with_timezone(&Utc), traceparent)? {
+                if make(conn, pattern, occurrence.with_timezone(&Utc), origin)? {
                     made += 1;
                 }
             }
@@ -56,20 +64,17 @@ pub fn pass_from(
             Ok(made as usize)
         }
         GenerationMode::AfterCompletion => {
-            if pattern.instances_made > 0 {
+            if pattern.instances_made > 0 || store::has_open_instance(conn, pattern.id)? {
                 return Ok(0);
             }
             let first = pattern
                 .rule
                 .next_after(from - TimeDelta::seconds(1))
-                .map_err(invalid)?;
+                .map_err(Error::Rule)?;
             let made = match first {
-                Some(occurrence) => u32::from(make(
-                    conn,
-                    pattern,
-                    occurrence.with_timezone(&Utc),
-                    traceparent,
-                )?),
+                Some(occurrence) => {
+                    u32::from(make(conn, pattern, occurrence.with_timezone(&Utc), origin)?)
+                }
                 None => 0,
             };
             store::record_pass(conn, pattern.id, None, made)?;
@@ -79,41 +84,37 @@ pub fn pass_from(
 }
 
 /// The next instance of an after-completion series whose instance was completed at
-/// `completed_at`. Returns whether one was made.
+/// `completed_at`, unless the series is over or already has an open instance (a task
+/// completed, reopened and completed again makes one next instance, not two). Returns
+/// whether one was made.
 pub fn after_completion(
     conn: &Connection,
     pattern: &Pattern,
     completed_at: DateTime<Utc>,
-    traceparent: Option<&Traceparent>,
-    source: Source,
+    origin: &Origin,
 ) -> Result<bool, Error> {
+    if pattern.mode != GenerationMode::AfterCompletion
+        || store::has_open_instance(conn, pattern.id)?
+    {
+        return Ok(false);
+    }
     let Some(next) = pattern
         .rule
         .next_after_completion(completed_at, pattern.instances_made)
     else {
         return Ok(false);
     };
-    let made = make_with(conn, pattern, next.with_timezone(&Utc), traceparent, source)?;
+    let made = make(conn, pattern, next.with_timezone(&Utc), origin)?;
     store::record_pass(conn, pattern.id, None, u32::from(made))?;
     Ok(made)
 }
 
+/// Inserts one instance and, if it is new, announces it.
 fn make(
     conn: &Connection,
     pattern: &Pattern,
     occurrence: DateTime<Utc>,
-    traceparent: &Traceparent,
-) -> Result<bool, Error> {
-    make_with(conn, pattern, occurrence, Some(traceparent), Source::Api)
-}
-
-/// Inserts one instance and, if it is new, announces it.
-fn make_with(
-    conn: &Connection,
-    pattern: &Pattern,
-    occurrence: DateTime<Utc>,
-    traceparent: Option<&Traceparent>,
-    source: Source,
+    origin: &Origin,
 ) -> Result<bool, Error> {
     let Some(instance) = store::insert_instance(conn, pattern, occurrence)? else {
         return Ok(false);
@@ -142,6 +143,12 @@ fn make_with(
         pattern_id: pattern.id,
         occurrence: due,
     };
-    enqueue(conn, &data, instance.created_at, source, traceparent)?;
+    enqueue(
+        conn,
+        &data,
+        instance.created_at,
+        origin.source,
+        origin.traceparent.as_ref(),
+    )?;
     Ok(true)
 }

@@ -15,7 +15,7 @@ use platform::db::{Connection, DbError};
 use spin_sdk::pg4::{Decode, ParameterValue, Row};
 use uuid::Uuid;
 
-use super::Error;
+use crate::StoreError as Error;
 
 const LOCAL_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
@@ -57,11 +57,11 @@ pub struct Pattern {
 
 fn get<T: Decode>(row: &Row<'_>, column: &str) -> Result<T, Error> {
     row.get(column)
-        .ok_or_else(|| Error::Internal(format!("reading recurrence_patterns.{column}")))
+        .ok_or_else(|| Error::Corrupt(format!("reading column {column}")))
 }
 
 fn corrupt(column: &str, problem: impl std::fmt::Display) -> Error {
-    Error::Internal(format!(
+    Error::Corrupt(format!(
         "recurrence_patterns.{column} is corrupt: {problem}"
     ))
 }
@@ -162,14 +162,13 @@ fn rule_parameters(
     mode: GenerationMode,
 ) -> Result<Vec<ParameterValue>, Error> {
     let template =
-        serde_json::to_string(template).map_err(|err| Error::Internal(err.to_string()))?;
+        serde_json::to_string(template).map_err(|err| Error::Corrupt(err.to_string()))?;
     let exdates: Vec<String> = rule
         .exdates()
         .iter()
         .map(|d| d.format(LOCAL_FORMAT).to_string())
         .collect();
-    let exdates =
-        serde_json::to_string(&exdates).map_err(|err| Error::Internal(err.to_string()))?;
+    let exdates = serde_json::to_string(&exdates).map_err(|err| Error::Corrupt(err.to_string()))?;
     Ok(vec![
         text(template),
         text(structured.map_or("custom".to_owned(), |s| s.frequency.clone())),
@@ -218,7 +217,7 @@ pub fn insert(
     let row = rows
         .rows()
         .next()
-        .ok_or_else(|| Error::Internal("INSERT returned no row".into()))?;
+        .ok_or_else(|| Error::Corrupt("INSERT returned no row".into()))?;
     pattern_from_row(&row)
 }
 
@@ -252,7 +251,7 @@ pub fn replace(
     let row = rows
         .rows()
         .next()
-        .ok_or_else(|| Error::Internal("UPDATE returned no row".into()))?;
+        .ok_or_else(|| Error::Corrupt("UPDATE returned no row".into()))?;
     pattern_from_row(&row)
 }
 
@@ -473,4 +472,58 @@ pub fn instances(conn: &Connection, pattern: Uuid) -> Result<Vec<serde_json::Val
             }))
         })
         .collect()
+}
+
+/// A live pattern by id, whoever owns it (for consumers, which act for the event's user),
+/// locked for the rest of the transaction.
+pub fn lock_any(conn: &Connection, id: Uuid) -> Result<Option<Pattern>, Error> {
+    let rows = conn
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM recurrence_patterns \
+                 WHERE id = $1 AND deleted_at IS NULL FOR UPDATE"
+            ),
+            &[id.into()],
+        )
+        .map_err(db("reading a recurrence pattern"))?;
+    rows.rows()
+        .next()
+        .map(|row| pattern_from_row(&row))
+        .transpose()
+}
+
+/// Claims up to `limit` live fixed patterns whose horizon ends before `horizon_end`, skipping
+/// those another replica holds (`FOR UPDATE SKIP LOCKED`): the daily tick's batch.
+pub fn claim_behind(
+    conn: &Connection,
+    horizon_end: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<Pattern>, Error> {
+    let rows = conn
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM recurrence_patterns WHERE deleted_at IS NULL \
+                 AND mode = 'fixed' AND (generated_until IS NULL \
+                 OR generated_until < ($1::timestamp AT TIME ZONE 'UTC')) \
+                 ORDER BY generated_until NULLS FIRST, id LIMIT $2 FOR UPDATE SKIP LOCKED"
+            ),
+            &[
+                instant(horizon_end),
+                ParameterValue::Int64(i64::from(limit)),
+            ],
+        )
+        .map_err(db("claiming patterns behind their horizon"))?;
+    rows.rows().map(|row| pattern_from_row(&row)).collect()
+}
+
+/// Whether the pattern has an open instance (an after-completion series has at most one).
+pub fn has_open_instance(conn: &Connection, pattern: Uuid) -> Result<bool, Error> {
+    let rows = conn
+        .query(
+            "SELECT 1 AS one FROM tasks WHERE recurrence_pattern_id = $1 AND NOT is_completed \
+             LIMIT 1",
+            &[pattern.into()],
+        )
+        .map_err(db("looking for an open instance"))?;
+    Ok(rows.rows().next().is_some())
 }
