@@ -34,6 +34,12 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
     setError(null);
     setSaved(null);
     try {
+      // The zone lives on the profile (tasks, series) and in the notification settings
+      // (how deliveries write times); the UI keeps the two in step.
+      if (timezone !== user.timezone) {
+        const { user: updated } = await api<{ user: User }>('PATCH', '/api/auth/me', { timezone });
+        onUserChange(updated);
+      }
       const r = await api<Settings & { webhook_secret?: string }>('PUT', '/api/me/settings', {
         timezone,
         email_enabled: emailEnabled,
@@ -43,7 +49,6 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
       });
       // The first webhook URL comes with its signing secret, shown this once.
       if (r.webhook_secret) setSecret(r.webhook_secret);
-      if (r.timezone !== user.timezone) onUserChange({ ...user, timezone: r.timezone });
       setSaved('Settings saved.');
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, null));

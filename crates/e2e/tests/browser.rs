@@ -1,7 +1,8 @@
 //! The web UI in real headless Chromium: the real `spin.toml` with every served component
-//! (the `web` bundle, the API and whatever services have landed) through `spin-host`, against
-//! a fresh database, driven by `web/tests/*.test.mjs` (node's test runner, playwright-core,
-//! Debian's `/usr/bin/chromium`). Screenshots land in `target/screenshots/`.
+//! (the `web` bundle, the API and every service: reminders fire, notifications arrive) through
+//! `spin-host`, against a fresh database and a private Redis, driven by `web/tests/*.test.mjs`
+//! (node's test runner, playwright-core, Debian's `/usr/bin/chromium`). Screenshots land in
+//! `target/screenshots/`.
 //!
 //! Missing Chromium or `web/node_modules` is a failure, not a skip: `.ci/run` installs both.
 
@@ -9,7 +10,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::Command;
 
-use e2e::{TestApp, TestDb, workspace_root};
+use e2e::{TestApp, TestDb, TestRedis, workspace_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -50,9 +51,14 @@ async fn the_web_ui_in_headless_chromium() {
     let ids: Vec<&str> = components.iter().map(String::as_str).collect();
 
     let db = TestDb::create().await.unwrap();
+    // Events travel over Redis pub/sub, which is global to a server: a private one keeps other
+    // tests' events away from this app's consumers.
+    let redis = TestRedis::start().await.unwrap();
     let listen = free_address();
     let base_url = format!("http://{listen}");
-    let app = TestApp::new(&db.url()).var("public_base_url", &base_url);
+    let app = TestApp::new(&db.url())
+        .var("redis_url", &redis.url())
+        .var("public_base_url", &base_url);
     app.migrate().await.unwrap();
     let served = app.serve_on(listen, &ids).await.unwrap();
     assert_eq!(served, base_url);
@@ -71,6 +77,7 @@ async fn the_web_ui_in_headless_chromium() {
     })
     .await
     .unwrap();
+    drop(redis);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     println!("{stdout}");
