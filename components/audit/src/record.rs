@@ -1,6 +1,7 @@
 //! Storing a delivered event in the audit log, exactly once: the receipt and the `events` row
-//! are written in one transaction ([`platform::consume::apply_once`]), and `events.id` is the
-//! event's id, so neither a redelivery nor a replay can store it twice.
+//! are written by one statement ([`store::store_once`], the single-statement form of
+//! [`platform::consume::apply_once`], since this consumer's whole effect is one insert), and
+//! `events.id` is the event's id, so neither a redelivery nor a replay can store it twice.
 
 use domain::event::{CloudEvent, Consumer, Topic};
 use platform::consume::{self, DaprStatus, Outcome};
@@ -13,9 +14,12 @@ const CONSUMER: Consumer = Consumer::Audit;
 
 /// Stores `event`, arriving by `transport`, unless it already is.
 pub fn store_once(event: &CloudEvent, transport: &str) -> Result<Outcome, DbError> {
-    let outcome = consume::apply_once(CONSUMER, event, |conn| {
-        store::insert_event(conn, event, transport)
-    })?;
+    let conn = platform::db::open()?;
+    let outcome = if store::store_once(&conn, CONSUMER.as_str(), event, transport)? {
+        Outcome::Applied
+    } else {
+        Outcome::Duplicate
+    };
     let id = event.id().to_string();
     platform::log::emit(
         platform::log::Level::Info,

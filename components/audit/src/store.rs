@@ -1,16 +1,28 @@
-//! The audit component's SQL, over `events` (migration 0005).
+//! The audit component's SQL, over `events` (migration 0005) and its `consumer_receipts`.
+//! `user_id` is stored only while the account exists (the column's foreign key would otherwise
+//! refuse the event of a deleted account).
 
 use domain::event::CloudEvent;
 use platform::db::DbError;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue};
 
-/// `user_id` is kept only if the account still exists (the column's foreign key would
-/// otherwise refuse the event of a deleted account).
-const INSERT: &str = "INSERT INTO events (id, event_type, aggregate_id, user_id, payload, metadata, created_at, version) \
-     VALUES ($1::text::uuid, $2, $3::text::uuid, (SELECT id FROM users WHERE id = $4::text::uuid), \
-             $5::text::jsonb, jsonb_build_object('transport', $6::text, 'received_at', now()), \
-             $7::text::timestamptz, $8) \
-     ON CONFLICT (id) DO NOTHING";
+/// The receipt and the row in one statement: the audit consumer's whole effect, so it needs no
+/// `BEGIN`/`COMMIT` round trips (data-modifying CTEs run atomically in the statement's own
+/// transaction). The row is inserted only from the receipt's `RETURNING`, so a duplicate
+/// inserts neither. `set_config(..., true)` is `SET LOCAL synchronous_commit TO off` for this
+/// statement's transaction, for the reason given in `platform::consume::apply_once`.
+/// Returns 1 the first time, 0 for a duplicate.
+const STORE_ONCE: &str = "WITH receipt AS ( \
+       INSERT INTO consumer_receipts (consumer, event_id) \
+       SELECT $9, $1::text::uuid FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed \
+       ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id), \
+     stored AS ( \
+       INSERT INTO events (id, event_type, aggregate_id, user_id, payload, metadata, created_at, version) \
+       SELECT receipt.event_id, $2, $3::text::uuid, (SELECT id FROM users WHERE id = $4::text::uuid), \
+              $5::text::jsonb, jsonb_build_object('transport', $6::text, 'received_at', now()), \
+              $7::text::timestamptz, $8 \
+       FROM receipt ON CONFLICT (id) DO NOTHING RETURNING id) \
+     SELECT count(*)::int8 FROM receipt";
 
 const COLUMNS: &str = "id::text, event_type, aggregate_id::text, user_id::text, payload::text, metadata::text, \
      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), version";
@@ -40,29 +52,43 @@ fn one_sql() -> String {
 const DELETE_OLD: &str =
     "DELETE FROM events WHERE created_at < now() - $1::int8 * interval '1 day'";
 
-/// Stores `event` (nothing if it is already there).
-pub fn insert_event(conn: &Connection, event: &CloudEvent, transport: &str) -> Result<(), DbError> {
-    let version = event
+/// Records `consumer`'s receipt for `event` and stores it, in one statement; `true` the first
+/// time, `false` for a duplicate (nothing written).
+pub fn store_once(
+    conn: &Connection,
+    consumer: &str,
+    event: &CloudEvent,
+    transport: &str,
+) -> Result<bool, DbError> {
+    let rows = conn
+        .query(
+            STORE_ONCE,
+            &[
+                ParameterValue::Str(event.id().to_string()),
+                ParameterValue::Str(event.topic().as_str().to_owned()),
+                ParameterValue::Str(event.subject().id().hyphenated().to_string()),
+                ParameterValue::Str(event.user_id().to_string()),
+                ParameterValue::Str(event.to_json().to_string()),
+                ParameterValue::Str(transport.to_owned()),
+                ParameterValue::Str(event.time().to_string()),
+                ParameterValue::Int32(version_of(event)),
+                ParameterValue::Str(consumer.to_owned()),
+            ],
+        )
+        .map_err(|err| DbError::postgres("storing an event", err))?;
+    Ok(matches!(
+        rows.rows.first().and_then(|row| row.first()),
+        Some(DbValue::Int64(1))
+    ))
+}
+
+fn version_of(event: &CloudEvent) -> i32 {
+    event
         .data()
         .get("version")
         .and_then(|v| v.as_i64())
         .and_then(|v| i32::try_from(v).ok())
-        .unwrap_or(1);
-    conn.execute(
-        INSERT,
-        &[
-            ParameterValue::Str(event.id().to_string()),
-            ParameterValue::Str(event.topic().as_str().to_owned()),
-            ParameterValue::Str(event.subject().id().hyphenated().to_string()),
-            ParameterValue::Str(event.user_id().to_string()),
-            ParameterValue::Str(event.to_json().to_string()),
-            ParameterValue::Str(transport.to_owned()),
-            ParameterValue::Str(event.time().to_string()),
-            ParameterValue::Int32(version),
-        ],
-    )
-    .map_err(|err| DbError::postgres("storing an event", err))?;
-    Ok(())
+        .unwrap_or(1)
 }
 
 /// One stored event, as the API returns it.
