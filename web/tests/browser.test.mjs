@@ -362,6 +362,48 @@ describe('web UI', () => {
     await context.close();
   });
 
+  test('more pages load on scroll, and filters and search narrow the list', async (t) => {
+    const { context, page, errors } = await newPage();
+    await register(page);
+    if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
+    await page.evaluate(async () => {
+      for (let i = 1; i <= 30; i++) {
+        const body = { title: `Errand ${String(i).padStart(2, '0')}`, priority: i % 3 === 0 ? 'high' : 'low', tags: i % 5 === 0 ? ['shop'] : [] };
+        if (i === 7) body.due_date = '2025-06-01T10:00:00Z';
+        const response = await fetch('/api/tasks', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'XMLHttpRequest' },
+          body: JSON.stringify(body),
+        });
+        if (!response.ok) throw new Error(`POST /api/tasks: ${response.status}`);
+      }
+    });
+    await page.reload();
+    const tasks = page.getByTestId('task');
+    await tasks.first().waitFor();
+    assert.equal(await tasks.count(), 25, 'the first page');
+    await page.getByTestId('task').last().scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, 5000);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=task]').length === 30);
+    await page.getByLabel('Search').fill('Errand 1');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=task]').length === 10);
+    await page.getByLabel('Search').fill('');
+    await page.getByLabel('Tag').fill('shop');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=task]').length === 6);
+    await page.getByLabel('Tag').fill('');
+    await page.getByLabel('Overdue only').check();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=task]').length === 1);
+    assert.match(await tasks.first().innerText(), /Errand 07/);
+    await page.getByLabel('Overdue only').uncheck();
+    await page.getByLabel('Priority').selectOption('high');
+    await page.getByLabel('Sort by').selectOption('title');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=task]').length === 10);
+    assert.match(await tasks.first().innerText(), /Errand 03/);
+    await shot(page, 'filtered');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('works on a phone-sized screen', async () => {
     const { context, page, errors } = await newPage({ width: 390, height: 844 });
     await register(page);
