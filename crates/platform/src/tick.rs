@@ -1,7 +1,13 @@
 //! HTTP tick routes (`POST /ticks/<component>`), called by a Dapr cron binding or a Kubernetes
 //! CronJob where there is no cron trigger. They run the same library function as the cron
 //! export, so they must not be open to anyone: the caller sends
-//! `Authorization: Bearer <tick_token>`.
+//! `Authorization: Bearer <tick_token>` (a CronJob, an operator) or `dapr-api-token: <tick_token>`.
+//!
+//! The second form is the only way a Dapr sidecar authenticates its calls to the app: with the
+//! `dapr.io/app-token-secret` annotation it adds the secret's token to every request it makes,
+//! input-binding calls included, and it cannot be told to send an `Authorization` header. The
+//! manifests make that secret the same value as `tick_token`
+//! (<https://docs.dapr.io/operations/security/app-api-token/>).
 
 use spin_sdk::http::Request;
 
@@ -18,16 +24,37 @@ pub fn authorize(req: &Request) -> Result<(), Problem> {
         crate::log::error("tick", &err.to_string(), &[]);
         Problem::new(500)
     })?;
-    let presented = req
-        .header("authorization")
-        .and_then(|value| value.as_str())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    match presented {
-        Some(token) if same(token.trim().as_bytes(), expected.as_bytes()) => Ok(()),
-        _ => {
-            Err(Problem::new(401).with_detail("a tick needs `Authorization: Bearer <tick_token>`"))
-        }
+    let header = |name: &str| req.header(name).and_then(|value| value.as_str());
+    let bearer = header("authorization").and_then(|value| value.strip_prefix("Bearer "));
+    if presented_token_matches(bearer, header(DAPR_API_TOKEN), &expected) {
+        Ok(())
+    } else {
+        Err(Problem::new(401).with_detail(
+            "a tick needs `Authorization: Bearer <tick_token>` or `dapr-api-token: <tick_token>`",
+        ))
     }
+}
+
+/// The header a Dapr sidecar sends its app token in.
+pub const DAPR_API_TOKEN: &str = "dapr-api-token";
+
+/// Whether either presented token is the expected one (never when none is configured).
+fn presented_token_matches(bearer: Option<&str>, dapr: Option<&str>, expected: &str) -> bool {
+    !expected.is_empty()
+        && [bearer, dapr]
+            .into_iter()
+            .flatten()
+            .any(|token| same(token.trim().as_bytes(), expected.as_bytes()))
+}
+
+/// `OPTIONS /ticks/<component>`: Dapr asks this of every input binding's route when the sidecar
+/// starts, and only delivers the binding's events to an app that answers something other than
+/// 404. It reveals nothing, so it needs no token.
+pub fn binding_probe() -> spin_sdk::http::Response {
+    spin_sdk::http::Response::builder()
+        .status(204)
+        .header("allow", "POST, OPTIONS")
+        .build()
 }
 
 /// Compares in time that depends only on the lengths, so the token cannot be guessed byte by
@@ -38,7 +65,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::same;
+    use super::{presented_token_matches, same};
 
     #[test]
     fn tokens_match_only_when_equal() {
@@ -46,5 +73,18 @@ mod tests {
         assert!(!same(b"abc", b"abd"));
         assert!(!same(b"abc", b"abcd"));
         assert!(!same(b"", b"a"));
+    }
+
+    #[test]
+    fn either_the_bearer_or_the_dapr_app_token_authorizes() {
+        assert!(presented_token_matches(Some("t0k"), None, "t0k"));
+        assert!(presented_token_matches(None, Some("t0k"), "t0k"));
+        assert!(presented_token_matches(Some("wrong"), Some("t0k"), "t0k"));
+        assert!(!presented_token_matches(Some("wrong"), Some("nope"), "t0k"));
+        assert!(!presented_token_matches(None, None, "t0k"));
+        assert!(
+            !presented_token_matches(Some(""), None, ""),
+            "an empty token never matches"
+        );
     }
 }
