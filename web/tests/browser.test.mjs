@@ -190,7 +190,7 @@ describe('web UI', () => {
     await context.close();
   });
 
-  test('a reminder a few seconds ahead arrives in the bell without a reload', async (t) => {
+  test('a reminder a few seconds ahead arrives in the bell without a reload, and snoozes from the inbox', async (t) => {
     const { context, page, errors } = await newPage();
     await register(page);
     if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
@@ -212,13 +212,23 @@ describe('web UI', () => {
     await notification.waitFor();
     assert.match(await notification.innerText(), /Call Alice/);
     await shot(page, 'bell');
-    await notification.getByRole('button', { name: 'Mark read' }).click();
+    // Snoozing puts the reminder back, 10 minutes on, and reads the notification.
+    await notification.getByRole('button', { name: 'Snooze 10 min' }).click();
+    await page.getByText('Snoozed for 10 min.').waitFor();
     await count.waitFor({ state: 'detached' });
+    const reminders = await page.evaluate(async () => {
+      const { items } = await (await fetch('/api/tasks')).json();
+      return (await (await fetch(`/api/tasks/${items[0].id}/reminders`)).json()).items;
+    });
+    assert.equal(reminders.length, 1);
+    assert.equal(reminders[0].status, 'pending');
+    const minutesAhead = (new Date(reminders[0].scheduled_time).getTime() - Date.now()) / 60000;
+    assert.ok(minutesAhead > 9 && minutesAhead <= 10, `snoozed to ${minutesAhead} minutes from now`);
     assert.deepEqual(errors, []);
     await context.close();
   });
 
-  test('a weekly series shows its instances with the indicator, and one instance can be edited', async (t) => {
+  test('a weekly series shows its instances with the indicator; one is edited alone, then this-and-following deleted', async (t) => {
     const { context, page, errors } = await newPage();
     await register(page);
     if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
@@ -258,6 +268,14 @@ describe('web UI', () => {
       `${await unchanged.count()} unchanged`,
     );
     await shot(page, 'series');
+
+    // Deleting the third and the following ones leaves the first two.
+    await page.getByLabel('Sort by').selectOption('due_date');
+    await page.waitForFunction(() => document.querySelector('[data-testid=task] .task-title')?.textContent === 'Team sync (moved)');
+    await page.getByTestId('task').nth(2).getByRole('button', { name: 'Delete Team sync' }).click();
+    await page.getByRole('radio', { name: 'This and following tasks' }).check();
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=task]').length === 2);
     assert.deepEqual(errors, []);
     await context.close();
   });
