@@ -58,6 +58,12 @@ export function Bell({ timeZone }: { timeZone: string }) {
     if (open) void loadInbox();
   }, [open, loadInbox, unread]);
 
+  // Opening the inbox moves focus into it, so keyboard and screen-reader users land there.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (open) heading.current?.focus();
+  }, [open]);
+
   async function markRead(n: Notification) {
     try {
       await api('POST', `/api/notifications/${n.id}/read`);
@@ -114,7 +120,9 @@ export function Bell({ timeZone }: { timeZone: string }) {
             }
           }}
         >
-          <h2>Notifications</h2>
+          <h2 ref={heading} tabIndex={-1}>
+            Notifications
+          </h2>
           {message && (
             <p className="banner" role="status">
               {message}

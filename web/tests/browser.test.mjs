@@ -422,6 +422,36 @@ describe('web UI', () => {
     await context.close();
   });
 
+  test('the builder previews a monthly series on the last Friday', async (t) => {
+    const { context, page, errors } = await newPage();
+    await register(page);
+    if (!(await routeExists(page, 'POST', '/api/tasks/recurring/preview'))) {
+      return t.todo('waits on "recurrence": POST /api/tasks/recurring/preview is 404');
+    }
+    await page.getByRole('button', { name: 'New task' }).click();
+    await inForm(page, 'Title').fill('Pay the rent');
+    await inForm(page, /^Due/).fill('2031-01-02T08:00');
+    await inForm(page, 'Repeat this task').check();
+    await inForm(page, 'Unit').selectOption('MONTHLY');
+    await inForm(page, 'On').selectOption('weekday');
+    await inForm(page, 'Which').selectOption('-1');
+    await inForm(page, 'Weekday').selectOption('FR');
+    await inForm(page, 'Ends').selectOption('after');
+    await inForm(page, 'Times').fill('3');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=occurrences] li').length === 3);
+    const instants = await page.getByTestId('occurrences').locator('time').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime')));
+    // 08:00 in Paris (UTC+1 in winter) on the last Friday of January, February and March 2031.
+    assert.deepEqual(
+      instants.map((at) => new Date(at).toISOString()),
+      ['2031-01-31T07:00:00.000Z', '2031-02-28T07:00:00.000Z', '2031-03-28T07:00:00.000Z'],
+    );
+    await inForm(page, 'Ends').selectOption('on');
+    await inForm(page, 'Last date').fill('2031-02-28');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=occurrences] li').length === 2);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('works on a phone-sized screen', async () => {
     const { context, page, errors } = await newPage({ width: 390, height: 844 });
     await register(page);
