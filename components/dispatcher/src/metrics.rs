@@ -17,7 +17,7 @@ pub struct Metric {
     pub name: &'static str,
     /// `# HELP` text.
     pub help: &'static str,
-    /// `counter` or `gauge`.
+    /// `counter`, `gauge` or `summary` (quantiles as the label).
     pub kind: &'static str,
     /// The label name, or `None` for a single unlabelled sample.
     pub label: Option<&'static str>,
@@ -78,6 +78,58 @@ pub const METRICS: &[Metric] = &[
         kind: "gauge",
         label: Some("consumer"),
         query: "SELECT consumer, count(*)::float8 FROM event_deliveries WHERE dead_at IS NOT NULL GROUP BY consumer",
+    },
+    Metric {
+        name: "reminder_firing_lag_seconds",
+        help: "How late reminders fired (fired_at - scheduled_time) over the last hour, by quantile.",
+        kind: "summary",
+        label: Some("quantile"),
+        query: "SELECT q::text, percentile_cont(q) WITHIN GROUP \
+                (ORDER BY extract(epoch FROM fired_at - scheduled_time))::float8 \
+                FROM reminders CROSS JOIN unnest(ARRAY[0.5, 0.95, 0.99]::float8[]) AS q \
+                WHERE status = 'fired' AND fired_at > now() - interval '1 hour' GROUP BY q ORDER BY q",
+    },
+    Metric {
+        name: "reminders_fired_total",
+        help: "Reminders fired.",
+        kind: "counter",
+        label: None,
+        query: "SELECT '', count(*)::float8 FROM reminders WHERE status = 'fired'",
+    },
+    Metric {
+        name: "reminders_pending",
+        help: "Reminders waiting for their time.",
+        kind: "gauge",
+        label: None,
+        query: "SELECT '', count(*)::float8 FROM reminders WHERE status = 'pending'",
+    },
+    Metric {
+        name: "reminders_overdue",
+        help: "Pending reminders whose time has passed (the tick is behind when this stays above 0).",
+        kind: "gauge",
+        label: None,
+        query: "SELECT '', count(*)::float8 FROM reminders WHERE status = 'pending' AND scheduled_time < now()",
+    },
+    Metric {
+        name: "notifications_sent_total",
+        help: "Notifications delivered, by channel (in_app, email, webhook).",
+        kind: "counter",
+        label: Some("channel"),
+        query: "SELECT channel, count(*)::float8 FROM notifications WHERE status = 'sent' GROUP BY channel",
+    },
+    Metric {
+        name: "notifications_failed_total",
+        help: "Notifications given up on (retries exhausted or target refused), by channel.",
+        kind: "counter",
+        label: Some("channel"),
+        query: "SELECT channel, count(*)::float8 FROM notifications WHERE status = 'failed' GROUP BY channel",
+    },
+    Metric {
+        name: "notifications_pending",
+        help: "Email and webhook deliveries waiting for an attempt or a retry, by channel.",
+        kind: "gauge",
+        label: Some("channel"),
+        query: "SELECT channel, count(*)::float8 FROM notifications WHERE status = 'pending' GROUP BY channel",
     },
 ];
 

@@ -1,7 +1,8 @@
 //! The daily tick: every live fixed pattern whose generated horizon ends before
 //! `now + recurrence_horizon_days` gets a pass up to it. Patterns are claimed in batches, each
 //! in its own short transaction with `FOR UPDATE SKIP LOCKED`, so replicas share the work and a
-//! failure loses at most one batch (the next tick takes it again).
+//! failure loses at most one batch (the next tick takes it again). A batch is a constant
+//! number of statements (`series::generate::fixed_passes`), whatever its instance count.
 
 use std::time::SystemTime;
 
@@ -58,30 +59,18 @@ pub fn run_at(now: DateTime<Utc>, horizon_days: u32) -> Result<TickReport, Store
     loop {
         let batch = db::transaction(&conn, |conn| {
             let patterns = store::claim_behind(conn, behind, BATCH)?;
-            let mut made = 0;
-            for pattern in &patterns {
-                made += match generate::pass(conn, pattern, now, horizon_days, &origin) {
-                    Ok(made) => made,
-                    // One pattern whose rule cannot be expanded (its work limit) must not stop
-                    // the others: it is recorded as generated to the horizon and logged.
-                    Err(StoreError::Rule(err)) => {
-                        platform::log::warn(
-                            "recurrence",
-                            &format!("pattern skipped: {err}"),
-                            &[("pattern_id", &pattern.id.to_string())],
-                        );
-                        store::record_pass(
-                            conn,
-                            pattern.id,
-                            Some(now + TimeDelta::days(i64::from(horizon_days))),
-                            0,
-                        )?;
-                        0
-                    }
-                    Err(err) => return Err(err),
-                };
+            let done = generate::fixed_passes(conn, &patterns, now, now, horizon_days, &origin)?;
+            if done.skipped > 0 {
+                platform::log::warn(
+                    "recurrence",
+                    &format!(
+                        "{} patterns skipped: their rules need too much work to expand",
+                        done.skipped
+                    ),
+                    &[],
+                );
             }
-            Ok::<_, StoreError>((patterns.len(), made))
+            Ok::<_, StoreError>((patterns.len(), done.instances))
         })?;
         report.patterns += batch.0;
         report.instances += batch.1;

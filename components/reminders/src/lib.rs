@@ -126,9 +126,8 @@ pub mod clock {
     }
 }
 
-/// Writes `data`'s event to the outbox on `conn` (inside the caller's transaction), and returns
-/// it for an inline publish after commit.
-pub fn publish<D: EventData>(conn: &Connection, data: &D) -> Result<CloudEvent, Error> {
+/// `data`'s event, with a fresh UUIDv7 and the current time.
+pub fn event<D: EventData>(data: &D) -> CloudEvent {
     let id = EventId::new(uuid::Uuid::now_v7()).expect("now_v7 makes version 7 UUIDs");
     let header = EventHeader {
         id,
@@ -136,7 +135,13 @@ pub fn publish<D: EventData>(conn: &Connection, data: &D) -> Result<CloudEvent, 
         source: Source::Reminders,
         traceparent: None,
     };
-    let event = CloudEvent::from_data(data, header);
+    CloudEvent::from_data(data, header)
+}
+
+/// Writes `data`'s event to the outbox on `conn` (inside the caller's transaction), and returns
+/// it for an inline publish after commit.
+pub fn publish<D: EventData>(conn: &Connection, data: &D) -> Result<CloudEvent, Error> {
+    let event = event(data);
     platform::outbox::enqueue(conn, &event)?;
     Ok(event)
 }

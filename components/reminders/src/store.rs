@@ -360,14 +360,17 @@ pub struct FiredRow {
 
 /// Claims up to `batch` due reminders (oldest first, skipping rows another replica holds) and
 /// marks them fired, in one statement. Reminders of tasks that no longer exist are left for
-/// the `tasks.task.deleted` consumer to cancel. `fired_at` is the wall clock at the claim
-/// (`clock_timestamp()`, not the transaction's start), so the recorded lag is true.
+/// the `tasks.task.deleted` consumer to cancel. "Due" is compared with `now()` (the
+/// transaction's start, a stable value the planner can use as an index bound; the volatile
+/// `clock_timestamp()` there made PostgreSQL filter every pending row, 0.7 s per tick with a
+/// million pending). `fired_at` is the wall clock at the claim (`clock_timestamp()`), so the
+/// recorded lag is true.
 pub fn claim_due(conn: &Connection, batch: i64) -> Result<Vec<FiredRow>, Error> {
     let rows = conn
         .query(
             "WITH due AS ( \
                  SELECT r.id, t.title, t.due_date FROM reminders r JOIN tasks t ON t.id = r.task_id \
-                 WHERE r.status = 'pending' AND r.scheduled_time <= clock_timestamp() \
+                 WHERE r.status = 'pending' AND r.scheduled_time <= now() \
                  ORDER BY r.scheduled_time LIMIT $1 FOR UPDATE OF r SKIP LOCKED) \
              UPDATE reminders r SET status = 'fired', fired_at = clock_timestamp(), updated_at = now() \
              FROM due WHERE r.id = due.id \

@@ -2,7 +2,7 @@
 //!
 //! Each batch is one short transaction: claim up to [`BATCH`] due rows with
 //! `FOR UPDATE SKIP LOCKED` and mark them fired (one statement), then write one
-//! `reminders.reminder.fired` event per row to the outbox. Replicas running the same tick skip
+//! `reminders.reminder.fired` event per row to the outbox (one statement for the batch). Replicas running the same tick skip
 //! each other's rows, so nothing fires twice and no leader is needed. A tick stops after
 //! [`BUDGET`] so it never overlaps the next one by much; what is left is fired by the next.
 
@@ -13,7 +13,7 @@ use domain::task::TaskTitle;
 use platform::db;
 
 use crate::error::Error;
-use crate::publish;
+use crate::event;
 use crate::store;
 
 /// Rows claimed per transaction.
@@ -22,7 +22,7 @@ pub const BATCH: i64 = 500;
 pub const BUDGET: Duration = Duration::from_millis(900);
 /// Fired events a tick publishes itself right after commit (the latency fast path); beyond
 /// these, a burst is left to the dispatcher, which publishes in batches.
-pub const INLINE_PUBLISH: usize = 50;
+pub const INLINE_PUBLISH: usize = 10;
 
 /// What a tick did.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
@@ -55,8 +55,10 @@ pub fn run() -> Result<TickReport, Error> {
                     scheduled_time: row.scheduled_time,
                     fired_at: row.fired_at,
                 };
-                events.push((data.lag_seconds(), publish(conn, &data)?));
+                events.push((data.lag_seconds(), event(&data)));
             }
+            let batch: Vec<_> = events.iter().map(|(_, event)| event.clone()).collect();
+            platform::outbox::enqueue_many(conn, &batch)?;
             Ok::<_, Error>(events)
         })?;
         for (_, event) in fired

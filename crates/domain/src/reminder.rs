@@ -311,6 +311,21 @@ impl ReminderSpecs {
     }
 }
 
+/// The JSON array form (`[{"offset_minutes": 15}]`), as stored in `tasks.reminders`.
+impl Serialize for ReminderSpecs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
+    }
+}
+
+/// Parses through [`ReminderSpecs::parse`].
+impl<'de> Deserialize<'de> for ReminderSpecs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Self::parse(&value).map_err(serde::de::Error::custom)
+    }
+}
+
 /// What planning decided for one reminder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlannedState {

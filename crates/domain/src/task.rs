@@ -23,6 +23,7 @@ pub use list::{SortKey, SortOrder, StatusFilter, TaskCursor, TaskListQuery, Task
 use uuid::Uuid;
 
 use crate::account::UserId;
+use crate::reminder::ReminderSpecs;
 use crate::time::Timestamp;
 
 /// A task as stored: the state a row holds, built by the store from a row (each field parsed
@@ -47,6 +48,9 @@ pub struct Task {
     pub due_date: Option<Timestamp>,
     /// The single absolute reminder of the seed's task model.
     pub reminder_time: Option<Timestamp>,
+    /// Its reminder list (absolute or before the due date), which the reminders component
+    /// plans from.
+    pub reminders: ReminderSpecs,
     /// Its labels.
     pub tags: Tags,
     /// Whether it is an instance of a recurring series.
@@ -100,6 +104,7 @@ pub(crate) mod test_support {
             completed_at: None,
             due_date: None,
             reminder_time: None,
+            reminders: ReminderSpecs::none(),
             tags: Tags::empty(),
             is_recurring: false,
             recurrence_pattern_id: None,

@@ -154,6 +154,7 @@ const COMPONENTS: &[&str] = &[
     "api",
     "reminders",
     "reminders-cron",
+    "dispatcher",
     "dispatcher-cron",
     "notifier",
     "notifier-redis",
@@ -443,6 +444,30 @@ async fn a_fired_reminder_arrives_once_in_app_by_email_and_by_signed_webhook() {
     let history = env.history().await;
     assert_eq!(history.len(), 3, "{history:?}");
     assert!(history.iter().all(|n| n["status"] == "sent"), "{history:?}");
+
+    // /metrics shows the firing lag and the deliveries.
+    let metrics = env
+        .client
+        .get(format!("{}/metrics", env.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let sample = |name: &str| {
+        metrics
+            .lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("{name} missing from\n{metrics}"))
+    };
+    let p99 = sample("reminder_firing_lag_seconds{quantile=\"0.99\"}");
+    assert!((0.0..2.0).contains(&p99), "{p99}");
+    assert_eq!(sample("reminders_fired_total"), 1.0);
+    assert_eq!(sample("notifications_sent_total{channel=\"email\"}"), 1.0);
+    assert_eq!(sample("notifications_sent_total{channel=\"webhook\"}"), 1.0);
 }
 
 #[tokio::test]

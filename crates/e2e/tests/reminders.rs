@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, TimeDelta, Utc};
-use e2e::{TestApp, TestDb, pg};
+use e2e::{TestApp, TestDb, TestRedis, pg};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -40,13 +40,18 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 async fn start() -> Env {
+    start_with(
+        "redis://127.0.0.1:1",
+        &["api", "reminders", "reminders-cron"],
+    )
+    .await
+}
+
+async fn start_with(redis_url: &str, components: &[&str]) -> Env {
     let db = TestDb::create().await.unwrap();
-    let app = TestApp::new(&db.url()).var("redis_url", "redis://127.0.0.1:1");
+    let app = TestApp::new(&db.url()).var("redis_url", redis_url);
     app.migrate().await.unwrap();
-    let base = app
-        .serve(&["api", "reminders", "reminders-cron"])
-        .await
-        .unwrap();
+    let base = app.serve(components).await.unwrap();
     let client = Client::new();
     let mut env = Env {
         base,
@@ -450,4 +455,73 @@ async fn the_tick_route_needs_the_tick_token_and_routes_need_a_session() {
         .await
         .unwrap();
     assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// The whole path: the task API stores the reminder list with the task and writes its event;
+/// the dispatcher publishes it on (a private) Redis; `reminders-redis` plans from it.
+#[tokio::test]
+async fn reminders_set_through_the_task_api_are_planned_from_its_events() {
+    let redis = TestRedis::start().await.unwrap();
+    let env = start_with(
+        &redis.url(),
+        &["api", "reminders", "reminders-redis", "dispatcher-cron"],
+    )
+    .await;
+    let due = now() + TimeDelta::hours(2);
+    let specs = json!([{"offset_minutes": 30}, {"at": rfc3339(due - TimeDelta::hours(1)), "channels": ["email"]}]);
+    let reply = env
+        .send(
+            Method::POST,
+            "/api/tasks",
+            Some(json!({"title": "Call Bob", "due_date": rfc3339(due), "reminders": specs})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let task: Uuid = reply.body["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(reply.body["reminders"][0], json!({"offset_minutes": 30}));
+    assert_eq!(reply.body["reminders"][1]["channels"], json!(["email"]));
+
+    let planned = |rows: &[Value]| rows.iter().filter(|r| r["status"] == "pending").count();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut rows = env.reminders(task).await;
+    while planned(&rows) < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        rows = env.reminders(task).await;
+    }
+    assert_eq!(planned(&rows), 2, "{rows:?}");
+
+    // A bad list is 422 naming the member, and changes nothing.
+    let reply = env
+        .send(
+            Method::PATCH,
+            &format!("/api/tasks/{task}"),
+            Some(json!({"reminders": [{"offset_minutes": "soon"}]})),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        reply.body["errors"][0]["field"],
+        "reminders[0].offset_minutes"
+    );
+
+    // Clearing the list cancels both.
+    let reply = env
+        .send(
+            Method::PATCH,
+            &format!("/api/tasks/{task}"),
+            Some(json!({"reminders": null})),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["reminders"], json!([]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while planned(&env.reminders(task).await) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(planned(&env.reminders(task).await), 0);
 }

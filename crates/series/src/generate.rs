@@ -4,13 +4,14 @@
 //! from the API and the `recurrence` component at once, and make each instance once.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use domain::event::{Source, TaskCreated, Traceparent};
+use domain::event::{CloudEvent, EventHeader, Source, TaskCreated, Traceparent};
 use domain::recurrence::{GenerationMode, InstanceGenerated};
+use domain::task::TaskId;
 use domain::time::Timestamp;
 use platform::db::Connection;
 
 use crate::store::{self, Pattern};
-use crate::{StoreError as Error, enqueue};
+use crate::{StoreError as Error, event_id};
 
 /// The rolling horizon when `recurrence_horizon_days` is not set.
 pub const DEFAULT_HORIZON_DAYS: u32 = 30;
@@ -49,20 +50,15 @@ pub fn pass_from(
     origin: &Origin,
 ) -> Result<usize, Error> {
     match pattern.mode {
-        GenerationMode::Fixed => {
-            let plan = pattern
-                .rule
-                .plan_horizon(Some(from), now, horizon_days)
-                .map_err(Error::Rule)?;
-            let mut made = 0;
-            for occurrence in &plan.occurrences {
-                if make(conn, pattern, occurrence.with_timezone(&Utc), origin)? {
-                    made += 1;
-                }
-            }
-            store::record_pass(conn, pattern.id, Some(plan.generated_until), made)?;
-            Ok(made as usize)
-        }
+        GenerationMode::Fixed => Ok(fixed_passes(
+            conn,
+            std::slice::from_ref(pattern),
+            from,
+            now,
+            horizon_days,
+            origin,
+        )?
+        .instances),
         GenerationMode::AfterCompletion => {
             if pattern.instances_made > 0 || store::has_open_instance(conn, pattern.id)? {
                 return Ok(0);
@@ -81,6 +77,78 @@ pub fn pass_from(
             Ok(made as usize)
         }
     }
+}
+
+/// What a batch of fixed passes did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// Instances made.
+    pub instances: usize,
+    /// Patterns skipped because their rule could not be expanded within the work limit
+    /// (recorded as generated to the horizon, and logged by the caller).
+    pub skipped: usize,
+}
+
+/// Fixed passes for many patterns (the tick's claimed batch), each from where it stopped (or
+/// `from_default` if never generated) to `now + horizon_days`, in a constant number of
+/// statements: one insert of every instance, one outbox insert of their events, one update
+/// of the patterns' generation state.
+pub fn fixed_passes(
+    conn: &Connection,
+    patterns: &[Pattern],
+    from_default: DateTime<Utc>,
+    now: DateTime<Utc>,
+    horizon_days: u32,
+    origin: &Origin,
+) -> Result<BatchReport, Error> {
+    let mut report = BatchReport::default();
+    let mut wanted = Vec::new();
+    let mut passes = Vec::with_capacity(patterns.len());
+    let single = patterns.len() == 1;
+    for pattern in patterns {
+        let from = pattern.generated_until.unwrap_or(from_default);
+        match pattern.rule.plan_horizon(Some(from), now, horizon_days) {
+            Ok(plan) => {
+                wanted.extend(plan.occurrences.iter().map(|o| store::NewInstance {
+                    pattern,
+                    occurrence: o.with_timezone(&Utc),
+                }));
+                passes.push((pattern.id, plan.generated_until, 0));
+            }
+            // A single pattern's caller (a request) reports the rule's problem; in a batch,
+            // one bad pattern must not hold up the others.
+            Err(err) if single => return Err(Error::Rule(err)),
+            Err(_) => {
+                report.skipped += 1;
+                passes.push((
+                    pattern.id,
+                    now + TimeDelta::days(i64::from(horizon_days)),
+                    0,
+                ));
+            }
+        }
+    }
+    let inserted = store::insert_instances(conn, &wanted)?;
+    let mut events = Vec::with_capacity(inserted.len());
+    for instance in &inserted {
+        let Some(pattern) = patterns.iter().find(|p| p.id == instance.pattern) else {
+            continue;
+        };
+        if let Some(pass) = passes.iter_mut().find(|p| p.0 == pattern.id) {
+            pass.2 += 1;
+        }
+        events.push(instance_event(
+            pattern,
+            instance.id,
+            instance.occurrence,
+            instance.created_at,
+            origin,
+        )?);
+    }
+    platform::outbox::enqueue_many(conn, &events)?;
+    store::record_passes(conn, &passes)?;
+    report.instances = inserted.len();
+    Ok(report)
 }
 
 /// The next instance of an after-completion series whose instance was completed at
@@ -119,11 +187,30 @@ fn make(
     let Some(instance) = store::insert_instance(conn, pattern, occurrence)? else {
         return Ok(false);
     };
+    let event = instance_event(
+        pattern,
+        instance.id,
+        occurrence,
+        instance.created_at,
+        origin,
+    )?;
+    platform::outbox::enqueue(conn, &event)?;
+    Ok(true)
+}
+
+/// The `recurring.instance.generated` event of a new instance.
+fn instance_event(
+    pattern: &Pattern,
+    task_id: TaskId,
+    occurrence: DateTime<Utc>,
+    created_at: Timestamp,
+    origin: &Origin,
+) -> Result<CloudEvent, Error> {
     let template = &pattern.template;
     let due = Timestamp::from_datetime(occurrence);
     let data = InstanceGenerated {
         task: TaskCreated {
-            task_id: instance.id,
+            task_id,
             user_id: pattern.user_id,
             title: template.title.clone(),
             description: template.description.clone(),
@@ -137,18 +224,17 @@ fn make(
             tags: template.tags.clone(),
             is_recurring: true,
             recurrence_pattern_id: Some(pattern.id),
-            created_at: instance.created_at,
+            created_at,
             version: 1,
         },
         pattern_id: pattern.id,
         occurrence: due,
     };
-    enqueue(
-        conn,
-        &data,
-        instance.created_at,
-        origin.source,
-        origin.traceparent.as_ref(),
-    )?;
-    Ok(true)
+    let header = EventHeader {
+        id: event_id()?,
+        time: created_at,
+        source: origin.source,
+        traceparent: origin.traceparent.clone(),
+    };
+    Ok(CloudEvent::from_data(&data, header))
 }

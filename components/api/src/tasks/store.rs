@@ -6,6 +6,7 @@
 
 use chrono::NaiveDateTime;
 use domain::account::UserId;
+use domain::reminder::ReminderSpecs;
 use domain::task::Description;
 use domain::task::{
     NewTask, Priority, SortKey, SortOrder, StatusFilter, Tags, Task, TaskId, TaskListQuery,
@@ -22,7 +23,7 @@ const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.priority,
      (t.completed_at AT TIME ZONE 'UTC') AS completed_at, \
      (t.due_date AT TIME ZONE 'UTC') AS due_date, \
      (t.reminder_time AT TIME ZONE 'UTC') AS reminder_time, \
-     t.tags, t.is_recurring, t.recurrence_pattern_id, \
+     t.reminders::text AS reminders, t.tags, t.is_recurring, t.recurrence_pattern_id, \
      (t.created_at AT TIME ZONE 'UTC') AS created_at, \
      (t.updated_at AT TIME ZONE 'UTC') AS updated_at, t.version";
 
@@ -52,6 +53,9 @@ fn task_from_row(row: &Row<'_>) -> Result<Task, Error> {
     let priority: String = get(row, "priority")?;
     let tags: Vec<Option<String>> = get(row, "tags")?;
     let version: i32 = get(row, "version")?;
+    let reminders: String = get(row, "reminders")?;
+    let reminders: serde_json::Value =
+        serde_json::from_str(&reminders).map_err(|p| corrupt("reminders", p))?;
     Ok(Task {
         id: TaskId::from(get::<uuid::Uuid>(row, "id")?),
         user_id: UserId::from(get::<uuid::Uuid>(row, "user_id")?),
@@ -64,6 +68,7 @@ fn task_from_row(row: &Row<'_>) -> Result<Task, Error> {
         completed_at: timestamp(row, "completed_at")?,
         due_date: timestamp(row, "due_date")?,
         reminder_time: timestamp(row, "reminder_time")?,
+        reminders: ReminderSpecs::parse(&reminders).map_err(|p| corrupt("reminders", p))?,
         tags: Tags::parse(tags.into_iter().flatten()).map_err(|p| corrupt("tags", p))?,
         is_recurring: get(row, "is_recurring")?,
         recurrence_pattern_id: get(row, "recurrence_pattern_id")?,
@@ -90,9 +95,10 @@ fn tags(value: &Tags) -> ParameterValue {
 }
 
 const INSERT: &str = "INSERT INTO tasks AS t \
-     (user_id, title, description, priority, is_completed, completed_at, due_date, reminder_time, tags) \
+     (user_id, title, description, priority, is_completed, completed_at, due_date, reminder_time, tags, \
+     reminders) \
      VALUES ($1, $2, $3, $4, $5, CASE WHEN $5 THEN now() END, \
-     ($6::timestamp AT TIME ZONE 'UTC'), ($7::timestamp AT TIME ZONE 'UTC'), $8::text[]) \
+     ($6::timestamp AT TIME ZONE 'UTC'), ($7::timestamp AT TIME ZONE 'UTC'), $8::text[], $9::text::jsonb) \
      RETURNING ";
 
 /// Inserts a task for `user` and returns it as stored.
@@ -109,6 +115,7 @@ pub fn insert(conn: &Connection, user: UserId, new: &NewTask) -> Result<Task, Er
                 instant(new.due_date),
                 instant(new.reminder_time),
                 tags(&new.tags),
+                text(&new.reminders.to_json().to_string()),
             ],
         )
         .map_err(|err| DbError::postgres("inserting a task", err))?;
@@ -160,6 +167,7 @@ const UPDATE: &str = "UPDATE tasks AS t SET title = $4, description = $5, priori
      is_completed = $7, completed_at = ($8::timestamp AT TIME ZONE 'UTC'), \
      due_date = ($9::timestamp AT TIME ZONE 'UTC'), \
      reminder_time = ($10::timestamp AT TIME ZONE 'UTC'), tags = $11::text[], \
+     reminders = $12::text::jsonb, \
      version = t.version + 1, updated_at = now() \
      WHERE t.id = $1 AND t.user_id = $2 AND t.version = $3 RETURNING ";
 
@@ -182,6 +190,7 @@ pub fn update(conn: &Connection, after: &Task) -> Result<Task, Error> {
                 instant(after.due_date),
                 instant(after.reminder_time),
                 tags(&after.tags),
+                text(&after.reminders.to_json().to_string()),
             ],
         )
         .map_err(|err| DbError::postgres("updating a task", err))?;

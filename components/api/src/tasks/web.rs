@@ -21,9 +21,9 @@ pub fn task_json(task: &Task) -> Value {
         completed_at: Option<domain::time::Timestamp>,
         due_date: Option<domain::time::Timestamp>,
         reminder_time: Option<domain::time::Timestamp>,
-        /// Relative and multiple reminders live in the reminders component's table, which this
-        /// component does not read yet: always empty here.
-        reminders: [(); 0],
+        /// The reminder list as the client set it (`[{"offset_minutes": 15}, ...]`); the rows
+        /// planned from it are `GET /api/tasks/{id}/reminders` (the reminders component).
+        reminders: Value,
         tags: &'a domain::task::Tags,
         is_recurring: bool,
         recurrence_pattern_id: Option<uuid::Uuid>,
@@ -40,7 +40,7 @@ pub fn task_json(task: &Task) -> Value {
         completed_at: task.completed_at,
         due_date: task.due_date,
         reminder_time: task.reminder_time,
-        reminders: [],
+        reminders: task.reminders.to_json(),
         tags: &task.tags,
         is_recurring: task.is_recurring,
         recurrence_pattern_id: task.recurrence_pattern_id,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Description, Priority, Tags, Task, TaskTitle};
+use crate::reminder::ReminderSpecs;
 use crate::time::Timestamp;
 
 /// One field's value before and after a change.
@@ -49,6 +50,9 @@ pub struct TaskChanges {
     /// `tags` (a different order is a change: the order is the user's)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Change<Tags>>,
+    /// `reminders`, the reminder list
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminders: Option<Change<ReminderSpecs>>,
     /// `is_recurring`
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_recurring: Option<Change<bool>>,
@@ -75,6 +79,7 @@ impl TaskChanges {
             due_date: diff(&before.due_date, &after.due_date),
             reminder_time: diff(&before.reminder_time, &after.reminder_time),
             tags: diff(&before.tags, &after.tags),
+            reminders: diff(&before.reminders, &after.reminders),
             is_recurring: diff(&before.is_recurring, &after.is_recurring),
             recurrence_pattern_id: diff(
                 &before.recurrence_pattern_id,

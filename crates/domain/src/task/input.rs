@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::{Description, Priority, Tags, Task, TaskTitle};
 use crate::field::{FieldErrors, Invalid, Nullable, expect_bool, expect_string};
+use crate::reminder::ReminderSpecs;
 use crate::time::Timestamp;
 
 /// A task body as the client sent it. Deserialise it from the request body, then parse it
@@ -39,6 +40,9 @@ pub struct TaskInput {
     /// `tags`
     #[serde(default)]
     pub tags: Nullable<Value>,
+    /// `reminders`: the reminder list (`[{"at": ...}, {"offset_minutes": n}]`).
+    #[serde(default)]
+    pub reminders: Nullable<Value>,
 }
 
 /// Every writable field of a task, for creating one (`POST`) or replacing one (`PUT`).
@@ -58,6 +62,8 @@ pub struct NewTask {
     pub reminder_time: Option<Timestamp>,
     /// None when absent.
     pub tags: Tags,
+    /// None when absent or `null`.
+    pub reminders: ReminderSpecs,
 }
 
 impl NewTask {
@@ -85,6 +91,10 @@ impl NewTask {
             Nullable::Null => errors.check("tags", Err(Invalid::Null)),
             Nullable::Value(raw) => errors.check_nested("tags", Tags::parse_json(raw)),
         };
+        let reminders = match input.reminders {
+            Nullable::Absent | Nullable::Null => Some(ReminderSpecs::none()),
+            Nullable::Value(raw) => errors.check_nested("reminders", ReminderSpecs::parse(&raw)),
+        };
         match (
             title,
             description,
@@ -93,6 +103,7 @@ impl NewTask {
             due_date,
             reminder_time,
             tags,
+            reminders,
         ) {
             (
                 Some(title),
@@ -102,6 +113,7 @@ impl NewTask {
                 Some(due_date),
                 Some(reminder_time),
                 Some(tags),
+                Some(reminders),
             ) if errors.is_empty() => Ok(Self {
                 title,
                 description,
@@ -110,6 +122,7 @@ impl NewTask {
                 due_date,
                 reminder_time,
                 tags,
+                reminders,
             }),
             _ => Err(errors),
         }
@@ -135,6 +148,8 @@ pub struct TaskPatch {
     pub reminder_time: Nullable<Timestamp>,
     /// `null` is an error; `[]` clears them.
     pub tags: Option<Tags>,
+    /// `null` or `[]` clear them.
+    pub reminders: Option<ReminderSpecs>,
 }
 
 impl TaskPatch {
@@ -161,6 +176,13 @@ impl TaskPatch {
             Nullable::Null => errors.check("tags", Err(Invalid::Null)),
             Nullable::Value(raw) => errors.check_nested("tags", Tags::parse_json(raw).map(Some)),
         };
+        let reminders = match input.reminders {
+            Nullable::Absent => Some(None),
+            Nullable::Null => Some(Some(ReminderSpecs::none())),
+            Nullable::Value(raw) => {
+                errors.check_nested("reminders", ReminderSpecs::parse(&raw).map(Some))
+            }
+        };
         match (
             title,
             description,
@@ -169,6 +191,7 @@ impl TaskPatch {
             due_date,
             reminder_time,
             tags,
+            reminders,
         ) {
             (
                 Some(title),
@@ -178,6 +201,7 @@ impl TaskPatch {
                 Some(due_date),
                 Some(reminder_time),
                 Some(tags),
+                Some(reminders),
             ) if errors.is_empty() => Ok(Self {
                 title,
                 description,
@@ -186,6 +210,7 @@ impl TaskPatch {
                 due_date,
                 reminder_time,
                 tags,
+                reminders,
             }),
             _ => Err(errors),
         }
@@ -218,6 +243,9 @@ impl TaskPatch {
         if let Some(tags) = &self.tags {
             task.tags = tags.clone();
         }
+        if let Some(reminders) = &self.reminders {
+            task.reminders = reminders.clone();
+        }
         task
     }
 }
@@ -237,6 +265,7 @@ impl From<NewTask> for TaskPatch {
             due_date: all(new.due_date),
             reminder_time: all(new.reminder_time),
             tags: Some(new.tags),
+            reminders: Some(new.reminders),
         }
     }
 }
@@ -531,5 +560,25 @@ mod tests {
         assert!(replaced.tags.is_empty());
         assert_eq!(replaced.id, t.id, "identity and bookkeeping stay");
         assert_eq!(replaced.created_at, t.created_at);
+    }
+
+    #[test]
+    fn a_reminder_list_is_parsed_with_its_errors_named_under_reminders() {
+        let new = NewTask::parse(input(
+            r#"{"title": "Call Bob", "reminders": [{"offset_minutes": 15}, {"at": "2026-01-10T17:00:00Z", "channels": ["email"]}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(new.reminders.iter().count(), 2);
+        let err = NewTask::parse(input(
+            r#"{"title": "Call Bob", "reminders": [{"offset_minutes": -1}]}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.iter().map(|e| e.field()).collect::<Vec<_>>(),
+            ["reminders[0].offset_minutes"]
+        );
+        let cleared = TaskPatch::parse(input(r#"{"reminders": null}"#)).unwrap();
+        assert_eq!(cleared.reminders, Some(ReminderSpecs::none()));
+        assert!(TaskPatch::parse(input("{}")).unwrap().reminders.is_none());
     }
 }
