@@ -177,6 +177,8 @@ export function TaskForm({
   const toggleOffset = (minutes: number, on: boolean) => setOffsets((all) => (on ? [...all, minutes] : all.filter((m) => m !== minutes)));
   const toggleChannel = (channel: Channel, on: boolean) =>
     setChannels((all) => (on ? [...all, channel] : all.filter((c) => c !== channel)));
+  // A series' template carries one reminder, before each due time, on the default channels.
+  const forSeries = !task && recurrence.enabled;
   const reminderError = error?.fieldMessage('reminders') ?? error?.fieldMessage('at') ?? error?.fieldMessage('offset_minutes');
 
   return (
@@ -223,37 +225,53 @@ export function TaskForm({
             ))}
           </div>
           {!due && <small className="hint">Set a due date to remind relative to it.</small>}
-          {custom.map((value, index) => (
-            <div className="row custom-reminder" key={index}>
-              <label>
-                Remind at ({zone})
-                <input
-                  type="datetime-local"
-                  step={1}
-                  value={value}
-                  onChange={(e) => setCustom((all) => all.map((v, i) => (i === index ? e.target.value : v)))}
-                />
-              </label>
-              <button type="button" onClick={() => setCustom((all) => all.filter((_, i) => i !== index))} aria-label="Remove this reminder">
-                Remove
+          {forSeries ? (
+            <small className="hint">
+              Each task of the series is reminded once, at the earliest time ticked, on the channels chosen in Settings.
+            </small>
+          ) : (
+            <>
+              {custom.map((value, index) => (
+                <div className="row custom-reminder" key={index}>
+                  <label>
+                    Remind at ({zone})
+                    <input
+                      type="datetime-local"
+                      step={1}
+                      value={value}
+                      onChange={(e) => setCustom((all) => all.map((v, i) => (i === index ? e.target.value : v)))}
+                    />
+                  </label>
+                  <button
+                    type="button"
+                    onClick={() => setCustom((all) => all.filter((_, i) => i !== index))}
+                    aria-label="Remove this reminder"
+                  >
+                    Remove
+                  </button>
+                </div>
+              ))}
+              <button
+                type="button"
+                onClick={() => setCustom((all) => [...all, due || utcToZoned(new Date(Date.now() + 3600_000).toISOString(), zone)])}
+              >
+                Add a custom time
               </button>
-            </div>
-          ))}
-          <button
-            type="button"
-            onClick={() => setCustom((all) => [...all, due || utcToZoned(new Date(Date.now() + 3600_000).toISOString(), zone)])}
-          >
-            Add a custom time
-          </button>
-          <div className="checks" role="group" aria-label="Remind me by">
-            <span>Remind me by:</span>
-            {CHANNELS.map(([channel, label]) => (
-              <label key={channel} className="check">
-                <input type="checkbox" checked={channels.includes(channel)} onChange={(e) => toggleChannel(channel, e.target.checked)} />
-                {label}
-              </label>
-            ))}
-          </div>
+              <div className="checks" role="group" aria-label="Remind me by">
+                <span>Remind me by:</span>
+                {CHANNELS.map(([channel, label]) => (
+                  <label key={channel} className="check">
+                    <input
+                      type="checkbox"
+                      checked={channels.includes(channel)}
+                      onChange={(e) => toggleChannel(channel, e.target.checked)}
+                    />
+                    {label}
+                  </label>
+                ))}
+              </div>
+            </>
+          )}
           {(reminderError || error?.fieldMessage('channels')) && (
             <p id="reminder-error" className="field-error" role="alert">
               {reminderError ?? error?.fieldMessage('channels')}
