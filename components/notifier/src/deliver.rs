@@ -197,3 +197,51 @@ fn refused_target(url: &WebhookUrl) -> Option<String> {
         || host == "metadata";
     local.then(|| format!("local host name {host}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str) -> Option<String> {
+        refused_target(&WebhookUrl::parse(url).unwrap())
+    }
+
+    #[test]
+    fn literal_private_addresses_and_local_names_are_refused() {
+        for url in [
+            "http://127.0.0.1:8080/hook",
+            "http://[::1]/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.0.0.7/hook",
+            "http://[::ffff:192.168.1.1]/hook",
+            "http://localhost:3000/hook",
+            "http://api.localhost/hook",
+            "http://metadata.google.internal/computeMetadata/v1/",
+            "http://printer.local/",
+            "http://LOCALHOST./hook",
+        ] {
+            assert!(refused(url).is_some(), "{url}");
+        }
+    }
+
+    #[test]
+    fn public_targets_are_allowed() {
+        for url in [
+            "https://example.com/hook",
+            "http://93.184.216.34/hook",
+            "https://[2606:4700::1111]/hook",
+            "https://hooks.internal-tools.example.com/x",
+        ] {
+            assert_eq!(refused(url), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn client_errors_are_final_but_throttling_and_server_errors_are_retried() {
+        assert!(check_status(204, "webhook").is_ok());
+        assert!(check_status(410, "webhook").unwrap_err().permanent);
+        assert!(!check_status(429, "webhook").unwrap_err().permanent);
+        assert!(!check_status(408, "webhook").unwrap_err().permanent);
+        assert!(!check_status(503, "webhook").unwrap_err().permanent);
+    }
+}

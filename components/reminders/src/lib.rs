@@ -145,3 +145,45 @@ pub fn publish<D: EventData>(conn: &Connection, data: &D) -> Result<CloudEvent, 
     platform::outbox::enqueue(conn, &event)?;
     Ok(event)
 }
+
+#[cfg(test)]
+mod tests {
+    //! The route table, natively: only answers that need no host interface.
+    use super::*;
+    use spin_sdk::http::Method;
+
+    fn call(method: Method, path: &str) -> Response {
+        handle(Request::builder().method(method).uri(path).build())
+    }
+
+    #[test]
+    fn other_methods_are_405_with_allow() {
+        let response = call(
+            Method::Put,
+            "/api/tasks/0f8b5a52-8f0c-4e5e-9a39-3f9c2f5a1d01/reminders",
+        );
+        assert_eq!(*response.status(), 405);
+        assert_eq!(
+            response.header("allow").and_then(|v| v.as_str()),
+            Some("GET, POST")
+        );
+        let response = call(
+            Method::Get,
+            "/api/reminders/0f8b5a52-8f0c-4e5e-9a39-3f9c2f5a1d01",
+        );
+        assert_eq!(
+            response.header("allow").and_then(|v| v.as_str()),
+            Some("DELETE")
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_problem_json_404s() {
+        let response = call(Method::Get, "/api/reminders/x/nope");
+        assert_eq!(*response.status(), 404);
+        assert_eq!(
+            response.header("content-type").and_then(|v| v.as_str()),
+            Some("application/problem+json")
+        );
+    }
+}
