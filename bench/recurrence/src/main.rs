@@ -46,7 +46,10 @@ fn expansion(patterns: usize) -> Result<(usize, Duration)> {
     for i in 0..patterns {
         let zone = Timezone::parse(ZONES[i % ZONES.len()])?;
         let rule = RecurrenceRule::parse(RULES[i % RULES.len()], start, zone, &[])?;
-        instances += rule.plan_horizon(None, now, HORIZON_DAYS)?.occurrences.len();
+        instances += rule
+            .plan_horizon(None, now, HORIZON_DAYS)?
+            .occurrences
+            .len();
     }
     Ok((instances, began.elapsed()))
 }
@@ -104,8 +107,8 @@ async fn tick(patterns: usize) -> Result<(i64, i64, Duration)> {
         }
     };
     let tasks = count("SELECT count(*) FROM tasks").await?;
-    let events = count("SELECT count(*) FROM outbox WHERE topic = 'recurring.instance.generated'")
-        .await?;
+    let events =
+        count("SELECT count(*) FROM outbox WHERE topic = 'recurring.instance.generated'").await?;
     anyhow::ensure!(tasks == events, "{tasks} tasks but {events} events");
     anyhow::ensure!(
         body["patterns"] == serde_json::json!(patterns),
