@@ -22,8 +22,6 @@
 pub mod store;
 pub mod web;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use domain::account::UserId;
 use domain::event::{
     CloudEvent, EventData, EventHeader, EventId, Source, TaskCompleted, TaskCreated, TaskDeleted,
@@ -161,27 +159,32 @@ fn task_id(params: &Params) -> Result<TaskId, Error> {
         .ok_or(Error::NotFound)
 }
 
-/// A fresh UUIDv7 event id: the host clock's milliseconds and 74 random bits.
-fn event_id() -> Result<EventId, Error> {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let mut random = [0u8; 10];
-    getrandom::fill(&mut random).map_err(|err| Error::Internal(format!("event id: {err}")))?;
-    let id = uuid::Builder::from_unix_timestamp_millis(millis, &random).into_uuid();
-    EventId::new(id).map_err(|err| Error::Internal(format!("event id: {err}")))
+/// The UUIDv7 ids of one request's events. The ids share a monotonic context, so each is
+/// greater than the one before even within the same millisecond: the events of one change sort
+/// in the order they were written (`updated` before `completed`), as the outbox is read by id.
+struct EventIds(uuid::ContextV7);
+
+impl EventIds {
+    fn new() -> Self {
+        Self(uuid::ContextV7::new())
+    }
+
+    fn next(&self) -> Result<EventId, Error> {
+        let id = uuid::Uuid::new_v7(uuid::Timestamp::now(&self.0));
+        EventId::new(id).map_err(|err| Error::Internal(format!("event id: {err}")))
+    }
 }
 
 /// Writes the event announcing `data` to the outbox, in the caller's transaction.
 fn enqueue<D: EventData>(
     conn: &Connection,
+    ids: &EventIds,
     data: &D,
     time: Timestamp,
     traceparent: &Traceparent,
 ) -> Result<(), Error> {
     let header = EventHeader {
-        id: event_id()?,
+        id: ids.next()?,
         time,
         source: Source::Api,
         traceparent: Some(traceparent.clone()),
@@ -198,12 +201,13 @@ fn enqueue_change(
     after: &Task,
     traceparent: &Traceparent,
 ) -> Result<(), Error> {
+    let ids = EventIds::new();
     let updated = TaskUpdated::between(before, after);
-    enqueue(conn, &updated, after.updated_at, traceparent)?;
+    enqueue(conn, &ids, &updated, after.updated_at, traceparent)?;
     if updated.changes.completion() == Some(true)
         && let Some(completed) = TaskCompleted::of(after)
     {
-        enqueue(conn, &completed, after.updated_at, traceparent)?;
+        enqueue(conn, &ids, &completed, after.updated_at, traceparent)?;
     }
     Ok(())
 }
@@ -240,8 +244,10 @@ fn create_inner(req: &Request) -> Result<Response, Error> {
             }
         }
         let task = store::insert(conn, user, &new)?;
+        let ids = EventIds::new();
         enqueue(
             conn,
+            &ids,
             &TaskCreated::from(&task),
             task.created_at,
             &traceparent,
@@ -249,7 +255,7 @@ fn create_inner(req: &Request) -> Result<Response, Error> {
         if task.is_completed()
             && let Some(completed) = TaskCompleted::of(&task)
         {
-            enqueue(conn, &completed, task.created_at, &traceparent)?;
+            enqueue(conn, &ids, &completed, task.created_at, &traceparent)?;
         }
         let body = web::task_json(&task);
         if let Some(key) = &key {
@@ -381,9 +387,21 @@ pub fn delete(req: Request, params: Params) -> Response {
                 });
             }
             store::delete(conn, &task)?;
-            enqueue(conn, &TaskDeleted::of(&task, now), now, &traceparent)?;
+            let ids = EventIds::new();
+            enqueue(conn, &ids, &TaskDeleted::of(&task, now), now, &traceparent)?;
             Ok::<_, Error>(())
         })?;
         Ok(Response::builder().status(204).build())
     })())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_event_ids_of_one_request_increase_even_within_a_millisecond() {
+        let ids = super::EventIds::new();
+        let all: Vec<_> = (0..1000).map(|_| ids.next().unwrap().as_uuid()).collect();
+        assert!(all.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(all.iter().all(|id| id.get_version_num() == 7));
+    }
 }

@@ -165,12 +165,16 @@ impl Api {
             .get(0)
     }
 
-    /// The outbox as (topic, payload), oldest first.
+    /// The outbox as (topic, payload), in the order written: by transaction time, then by id
+    /// (ids increase within a request; two requests in one millisecond may get ids either way).
     async fn outbox(&self) -> Vec<(String, Value)> {
         pg(&self.db.url())
             .await
             .unwrap()
-            .query("SELECT topic, payload::text FROM outbox ORDER BY id", &[])
+            .query(
+                "SELECT topic, payload::text FROM outbox ORDER BY created_at, id",
+                &[],
+            )
             .await
             .unwrap()
             .iter()
