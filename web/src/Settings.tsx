@@ -16,6 +16,9 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The form appears once the stored values are in, so they never overwrite what is typed.
+  const [loaded, setLoaded] = useState(false);
+  const [loadError, setLoadError] = useState<string | null>(null);
 
   useEffect(() => {
     api<Settings>('GET', '/api/me/settings')
@@ -25,7 +28,8 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
         setWebhookUrl(s.webhook_url ?? '');
         setChannels(s.default_channels);
       })
-      .catch(() => undefined);
+      .catch((err) => setLoadError(err instanceof ApiError ? err.message : 'Could not load your settings.'))
+      .finally(() => setLoaded(true));
   }, []);
 
   async function submit(event: FormEvent) {
@@ -70,86 +74,95 @@ export function SettingsScreen({ user, onUserChange }: { user: User; onUserChang
   return (
     <section aria-labelledby="settings-heading" className="settings">
       <h1 id="settings-heading">Settings</h1>
-      <form onSubmit={submit} noValidate aria-busy={busy}>
-        {error && (
-          <FormErrors messages={error.otherMessages(['timezone', 'email_enabled', 'email_address', 'webhook_url', 'default_channels'])} />
-        )}
-        {saved && (
-          <p className="banner ok" role="status">
-            {saved}
-          </p>
-        )}
-        <Field label="Time zone" error={error?.fieldMessage('timezone')} hint="Due dates, reminders and series use this zone.">
-          {(p) => (
-            <select {...p} value={timezone} onChange={(e) => setTimezone(e.target.value)}>
-              {(zones.includes(timezone) ? zones : [timezone, ...zones]).map((z) => (
-                <option key={z}>{z}</option>
-              ))}
-            </select>
+      {loadError && (
+        <p className="banner error" role="alert">
+          {loadError}
+        </p>
+      )}
+      {!loaded ? (
+        <p aria-busy="true">Loading…</p>
+      ) : (
+        <form onSubmit={submit} noValidate aria-busy={busy}>
+          {error && (
+            <FormErrors messages={error.otherMessages(['timezone', 'email_enabled', 'email_address', 'webhook_url', 'default_channels'])} />
           )}
-        </Field>
-        <fieldset aria-describedby={error?.fieldMessage('default_channels') ? 'channels-error' : undefined}>
-          <legend>Remind me by default by</legend>
-          <div className="checks">
-            {(
-              [
-                ['in_app', 'In the app'],
-                ['email', 'Email'],
-                ['webhook', 'Webhook'],
-              ] as [Channel, string][]
-            ).map(([channel, label]) => (
-              <label key={channel} className="check">
-                <input
-                  type="checkbox"
-                  checked={channels.includes(channel)}
-                  onChange={(e) => setChannels((all) => (e.target.checked ? [...all, channel] : all.filter((c) => c !== channel)))}
-                />
-                {label}
-              </label>
-            ))}
-          </div>
-          {error?.fieldMessage('default_channels') && (
-            <p id="channels-error" className="field-error" role="alert">
-              {error.fieldMessage('default_channels')}
+          {saved && (
+            <p className="banner ok" role="status">
+              {saved}
             </p>
           )}
-        </fieldset>
-        <fieldset>
-          <legend>Email</legend>
-          <label className="check">
-            <input type="checkbox" checked={emailEnabled} onChange={(e) => setEmailEnabled(e.target.checked)} />
-            Send reminders by email
-          </label>
-          <Field label="Email address" error={error?.fieldMessage('email_address')} hint={`Leave empty to use ${user.email}.`}>
-            {(p) => <input {...p} type="email" value={emailAddress} onChange={(e) => setEmailAddress(e.target.value)} />}
-          </Field>
-        </fieldset>
-        <fieldset>
-          <legend>Webhook</legend>
-          <Field label="Webhook URL" error={error?.fieldMessage('webhook_url')} hint="Reminders are POSTed here, signed with the secret.">
+          <Field label="Time zone" error={error?.fieldMessage('timezone')} hint="Due dates, reminders and series use this zone.">
             {(p) => (
-              <input
-                {...p}
-                type="url"
-                value={webhookUrl}
-                onChange={(e) => setWebhookUrl(e.target.value)}
-                placeholder="https://example.com/hooks/todo"
-              />
+              <select {...p} value={timezone} onChange={(e) => setTimezone(e.target.value)}>
+                {(zones.includes(timezone) ? zones : [timezone, ...zones]).map((z) => (
+                  <option key={z}>{z}</option>
+                ))}
+              </select>
             )}
           </Field>
-          <button type="button" onClick={() => void rotate()}>
-            Rotate webhook secret
+          <fieldset aria-describedby={error?.fieldMessage('default_channels') ? 'channels-error' : undefined}>
+            <legend>Remind me by default by</legend>
+            <div className="checks">
+              {(
+                [
+                  ['in_app', 'In the app'],
+                  ['email', 'Email'],
+                  ['webhook', 'Webhook'],
+                ] as [Channel, string][]
+              ).map(([channel, label]) => (
+                <label key={channel} className="check">
+                  <input
+                    type="checkbox"
+                    checked={channels.includes(channel)}
+                    onChange={(e) => setChannels((all) => (e.target.checked ? [...all, channel] : all.filter((c) => c !== channel)))}
+                  />
+                  {label}
+                </label>
+              ))}
+            </div>
+            {error?.fieldMessage('default_channels') && (
+              <p id="channels-error" className="field-error" role="alert">
+                {error.fieldMessage('default_channels')}
+              </p>
+            )}
+          </fieldset>
+          <fieldset>
+            <legend>Email</legend>
+            <label className="check">
+              <input type="checkbox" checked={emailEnabled} onChange={(e) => setEmailEnabled(e.target.checked)} />
+              Send reminders by email
+            </label>
+            <Field label="Email address" error={error?.fieldMessage('email_address')} hint={`Leave empty to use ${user.email}.`}>
+              {(p) => <input {...p} type="email" value={emailAddress} onChange={(e) => setEmailAddress(e.target.value)} />}
+            </Field>
+          </fieldset>
+          <fieldset>
+            <legend>Webhook</legend>
+            <Field label="Webhook URL" error={error?.fieldMessage('webhook_url')} hint="Reminders are POSTed here, signed with the secret.">
+              {(p) => (
+                <input
+                  {...p}
+                  type="url"
+                  value={webhookUrl}
+                  onChange={(e) => setWebhookUrl(e.target.value)}
+                  placeholder="https://example.com/hooks/todo"
+                />
+              )}
+            </Field>
+            <button type="button" onClick={() => void rotate()}>
+              Rotate webhook secret
+            </button>
+            {secret && (
+              <p className="banner ok" role="status">
+                New secret (shown once): <code>{secret}</code>
+              </p>
+            )}
+          </fieldset>
+          <button type="submit" className="primary" disabled={busy}>
+            Save settings
           </button>
-          {secret && (
-            <p className="banner ok" role="status">
-              New secret (shown once): <code>{secret}</code>
-            </p>
-          )}
-        </fieldset>
-        <button type="submit" className="primary" disabled={busy}>
-          Save settings
-        </button>
-      </form>
+        </form>
+      )}
     </section>
   );
 }

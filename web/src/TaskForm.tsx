@@ -2,7 +2,7 @@
 // zone, reminders with their channels, and (for a new task) a repeat rule. Nothing typed is
 // lost on an error: the form stays open with every value, and each API error is shown beside
 // the field it names.
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from './api';
 import { Dialog } from './Dialog';
 import { Field, FormErrors } from './Field';
@@ -84,12 +84,20 @@ export function TaskForm({
   const [busy, setBusy] = useState(false);
   const [askScope, setAskScope] = useState(false);
   const [created, setCreated] = useState<Task | null>(null);
+  const remindersTouched = useRef(false);
+  // Wraps a reminder setter so the first change by the user stops stored values replacing it.
+  const touch =
+    <T,>(setter: (update: (old: T) => T) => void) =>
+    (update: (old: T) => T) => {
+      remindersTouched.current = true;
+      setter(update);
+    };
 
   // A new task's reminders go where the user's settings say by default.
   useEffect(() => {
     if (task) return;
     api<Settings>('GET', '/api/me/settings')
-      .then((s) => s.default_channels.length && setChannels(s.default_channels))
+      .then((s) => !remindersTouched.current && s.default_channels.length && setChannels(s.default_channels))
       .catch(() => undefined);
   }, [task]);
 
@@ -101,6 +109,8 @@ export function TaskForm({
         const pending = reminders.filter((r) => r.status === 'pending' && r.origin === 'api' && r.spec);
         setExisting(pending);
         const specs = pending.map((r) => r.spec as ReminderSpec);
+        // What the user already changed is kept: the stored list arrives after the form opens.
+        if (remindersTouched.current) return;
         setOffsets(specs.flatMap((spec) => ('offset_minutes' in spec ? [spec.offset_minutes] : [])));
         setCustom(specs.flatMap((spec) => ('at' in spec ? [utcToZoned(spec.at, zone, true)] : [])));
         const used = pending[0]?.notification_channels;
@@ -174,9 +184,10 @@ export function TaskForm({
     else void save(null);
   }
 
-  const toggleOffset = (minutes: number, on: boolean) => setOffsets((all) => (on ? [...all, minutes] : all.filter((m) => m !== minutes)));
+  const toggleOffset = (minutes: number, on: boolean) =>
+    touch(setOffsets)((all) => (on ? [...all, minutes] : all.filter((m) => m !== minutes)));
   const toggleChannel = (channel: Channel, on: boolean) =>
-    setChannels((all) => (on ? [...all, channel] : all.filter((c) => c !== channel)));
+    touch(setChannels)((all) => (on ? [...all, channel] : all.filter((c) => c !== channel)));
   // A series' template carries one reminder, before each due time, on the default channels.
   const forSeries = !task && recurrence.enabled;
   const reminderError = error?.fieldMessage('reminders') ?? error?.fieldMessage('at') ?? error?.fieldMessage('offset_minutes');
@@ -239,12 +250,12 @@ export function TaskForm({
                       type="datetime-local"
                       step={1}
                       value={value}
-                      onChange={(e) => setCustom((all) => all.map((v, i) => (i === index ? e.target.value : v)))}
+                      onChange={(e) => touch(setCustom)((all) => all.map((v, i) => (i === index ? e.target.value : v)))}
                     />
                   </label>
                   <button
                     type="button"
-                    onClick={() => setCustom((all) => all.filter((_, i) => i !== index))}
+                    onClick={() => touch(setCustom)((all) => all.filter((_, i) => i !== index))}
                     aria-label="Remove this reminder"
                   >
                     Remove
@@ -253,7 +264,7 @@ export function TaskForm({
               ))}
               <button
                 type="button"
-                onClick={() => setCustom((all) => [...all, due || utcToZoned(new Date(Date.now() + 3600_000).toISOString(), zone)])}
+                onClick={() => touch(setCustom)((all) => [...all, due || utcToZoned(new Date(Date.now() + 3600_000).toISOString(), zone)])}
               >
                 Add a custom time
               </button>

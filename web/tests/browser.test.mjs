@@ -230,7 +230,7 @@ describe('web UI', () => {
     await context.close();
   });
 
-  test('a weekly series shows its instances with the indicator; one is edited alone, then this-and-following deleted', async (t) => {
+  test('a weekly series shows its instances with the indicator; one is edited alone, this-and-following deleted, the series renamed', async (t) => {
     const { context, page, errors } = await newPage();
     await register(page);
     if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
@@ -256,33 +256,56 @@ describe('web UI', () => {
     assert.ok((await instances.count()) >= 2, 'the series has generated instances');
     assert.ok(await instances.first().getByTestId('recurring-indicator').isVisible());
 
-    await instances.first().getByRole('button', { name: 'Edit Team sync' }).click();
-    await inForm(page, 'Title').fill('Team sync (moved)');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('radio', { name: 'This task only' }).check();
-    await page.getByRole('button', { name: 'Edit', exact: true }).click();
-    await page.getByTestId('task').filter({ hasText: 'Team sync (moved)' }).waitFor();
-    const unchanged = page.getByTestId('task').filter({ hasText: /Team sync$/ });
-    assert.ok((await page.getByTestId('task').filter({ hasText: 'Team sync' }).count()) >= 2);
-    assert.equal(
-      await page.getByTestId('task').filter({ hasText: 'Team sync (moved)' }).count(),
-      1,
-      `${await unchanged.count()} unchanged`,
-    );
-    await shot(page, 'series');
-
-    // Deleting the third and the following ones leaves the first two.
+    // In due-date order, so which instance each step touches is known.
     await page.getByLabel('Sort by').selectOption('due_date');
     await page.waitForFunction(() => {
       const due = [...document.querySelectorAll('[data-testid=task] time')].map((t) => t.getAttribute('datetime'));
       return due.length === 4 && due.every((at, i) => i === 0 || due[i - 1] <= at);
     });
-    const kept = await page.getByTestId('task').locator('time').evaluateAll((nodes) => nodes.slice(0, 2).map((n) => n.getAttribute('datetime')));
+    const dueDates = () =>
+      page
+        .getByTestId('task')
+        .locator('time')
+        .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime')));
+    const allDue = await dueDates();
+
+    // The first instance edited alone.
+    await instances.first().getByRole('button', { name: 'Edit Team sync' }).click();
+    await inForm(page, 'Title').fill('Team sync (moved)');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('radio', { name: 'This task only' }).check();
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=task] .task-title')?.textContent === 'Team sync (moved)');
+    assert.equal(await page.locator('.task-title', { hasText: /^Team sync$/ }).count(), 3, 'the others are unchanged');
+    assert.deepEqual(await dueDates(), allDue);
+    await shot(page, 'series');
+
+    // Deleting the third and the following ones leaves the first two.
     await page.getByTestId('task').nth(2).getByRole('button', { name: 'Delete Team sync' }).click();
     await page.getByRole('radio', { name: 'This and following tasks' }).check();
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=task]').length === 2);
-    assert.deepEqual(await page.getByTestId('task').locator('time').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime'))), kept);
+    assert.deepEqual(await dueDates(), allDue.slice(0, 2));
+
+    // Renaming the whole series renames every instance but the one edited alone.
+    await page
+      .getByTestId('task')
+      .filter({ has: page.locator('.task-title', { hasText: /^Team sync$/ }) })
+      .getByRole('button', { name: 'Edit Team sync' })
+      .click();
+    await inForm(page, 'Title').fill('Weekly sync');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('radio', { name: 'All tasks in the series' }).check();
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    await page.getByTestId('task').filter({ hasText: 'Weekly sync' }).first().waitFor();
+    assert.equal(await page.getByTestId('task').filter({ hasText: 'Team sync (moved)' }).count(), 1);
+    assert.equal(
+      await page
+        .getByTestId('task')
+        .filter({ has: page.locator('.task-title', { hasText: /^Team sync$/ }) })
+        .count(),
+      0,
+    );
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -393,7 +416,11 @@ describe('web UI', () => {
     if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
     await page.evaluate(async () => {
       for (let i = 1; i <= 30; i++) {
-        const body = { title: `Errand ${String(i).padStart(2, '0')}`, priority: i % 3 === 0 ? 'high' : 'low', tags: i % 5 === 0 ? ['shop'] : [] };
+        const body = {
+          title: `Errand ${String(i).padStart(2, '0')}`,
+          priority: i % 3 === 0 ? 'high' : 'low',
+          tags: i % 5 === 0 ? ['shop'] : [],
+        };
         if (i === 7) body.due_date = '2025-06-01T10:00:00Z';
         const response = await fetch('/api/tasks', {
           method: 'POST',
@@ -449,7 +476,10 @@ describe('web UI', () => {
     await inForm(page, 'Ends').selectOption('after');
     await inForm(page, 'Times').fill('3');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=occurrences] li').length === 3);
-    const instants = await page.getByTestId('occurrences').locator('time').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime')));
+    const instants = await page
+      .getByTestId('occurrences')
+      .locator('time')
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('datetime')));
     // 08:00 in Paris (UTC+1 in winter) on the last Friday of January, February and March 2031.
     assert.deepEqual(
       instants.map((at) => new Date(at).toISOString()),
