@@ -60,7 +60,9 @@ pub fn pass_from(
         )?
         .instances),
         GenerationMode::AfterCompletion => {
-            if pattern.instances_made > 0 || store::has_open_instance(conn, pattern.id)? {
+            // One open instance at a time; a series switched to this mode, or whose instance
+            // was deleted, gets a new first one.
+            if store::has_open_instance(conn, pattern.id)? {
                 return Ok(0);
             }
             let first = pattern
