@@ -31,6 +31,9 @@ pub fn handle(req: Request) -> Response {
     router.get("/api/audit/events/:id", log::one);
     router.post("/events/audit/:topic", record::from_dapr);
     router.post("/ticks/audit", retention::route);
+    router.options("/ticks/audit", |_: Request, _: Params| {
+        platform::tick::binding_probe()
+    });
     router.any("/*", |req: Request, _: Params| {
         Problem::not_found().with_detail(format!("No route for {} {}.", req.method(), req.path()))
     });

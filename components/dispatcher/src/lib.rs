@@ -30,6 +30,9 @@ pub mod tick;
 pub fn handle(req: Request) -> Response {
     let mut router = Router::new();
     router.post("/ticks/dispatcher", tick::route);
+    router.options("/ticks/dispatcher", |_: Request, _: Params| {
+        platform::tick::binding_probe()
+    });
     router.get("/api/admin/dead-letters", admin::dead_letters);
     router.post("/api/admin/dead-letters/:id/retry", admin::retry);
     router.post("/api/admin/replay", admin::replay);

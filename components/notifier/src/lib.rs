@@ -34,6 +34,10 @@ pub async fn handle(req: Request) -> Response {
     if path == "/ticks/notifier" && *req.method() == Method::Post {
         return tick_route(req).await;
     }
+    if path == "/ticks/notifier" && *req.method() == Method::Options {
+        // Dapr's start-up probe of its cron binding's route (platform::tick::binding_probe).
+        return platform::tick::binding_probe();
+    }
     routes::router().handle(req)
 }
 

@@ -45,6 +45,9 @@ pub fn handle(req: Request) -> Response {
     router.post("/api/reminders/:id/snooze", routes::snooze);
     router.post("/events/reminders/:topic", deliver);
     router.post("/ticks/reminders", tick_route);
+    router.options("/ticks/reminders", |_: Request, _: Params| {
+        platform::tick::binding_probe()
+    });
     router.any("/*", |req: Request, _: Params| {
         Problem::not_found().with_detail(format!("No route for {}.", req.path()))
     });

@@ -690,8 +690,11 @@ async fn replay_rebuilds_lost_state_once_and_dead_letters_can_be_retried() {
         bus.stored_events().await == 5
     })
     .await;
+    // The consumer has also been silent for a while: one that recorded an older event in the
+    // last few seconds looks merely behind, and the dispatcher rightly waits for it instead.
     sql.batch_execute(&format!(
-        "DELETE FROM events WHERE id = '{0}'; DELETE FROM consumer_receipts WHERE event_id = '{0}'",
+        "DELETE FROM events WHERE id = '{0}'; DELETE FROM consumer_receipts WHERE event_id = '{0}'; \
+         UPDATE consumer_receipts SET processed_at = now() - interval '1 minute' WHERE consumer = 'audit'",
         lost.id()
     ))
     .await
@@ -763,6 +766,28 @@ async fn replay_rebuilds_lost_state_once_and_dead_letters_can_be_retried() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
+    // Dapr's cron binding probes its route with OPTIONS at start-up (anything but 404 keeps the
+    // binding), then calls it with its app token in `dapr-api-token`, which is the tick token.
+    let probe = bus
+        .http
+        .request(Method::OPTIONS, format!("{}/ticks/dispatcher", bus.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), StatusCode::NO_CONTENT);
+    for (token, expected) in [
+        ("wrong", StatusCode::UNAUTHORIZED),
+        ("test-tick-token", StatusCode::OK),
+    ] {
+        let tick = bus
+            .http
+            .post(format!("{}/ticks/dispatcher", bus.base))
+            .header("dapr-api-token", token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tick.status(), expected, "dapr-api-token {token}");
+    }
     // Retention: nothing here is older than 90 days; with 1 day, an old event goes.
     sql.execute(
         "UPDATE events SET created_at = now() - interval '91 days' WHERE id = $1::text::uuid",
