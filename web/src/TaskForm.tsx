@@ -8,20 +8,9 @@ import { Dialog } from './Dialog';
 import { Field, FormErrors } from './Field';
 import { RecurrenceBuilder, type RecurrenceState, initialRecurrence, localStart, toRrule } from './Recurrence';
 import { ScopeDialog } from './ScopeDialog';
-import {
-  type Scope,
-  type TaskFields,
-  addReminder,
-  createSeries,
-  templateOf,
-  createTask,
-  deleteReminder,
-  listReminders,
-  replaceInstance,
-  replaceTask,
-} from './tasksApi';
+import { type Scope, type TaskFields, createSeries, templateOf, createTask, replaceInstance, replaceTask } from './tasksApi';
 import { utcToZoned, zonedToUtc } from './time';
-import type { Channel, Reminder, ReminderSpec, Settings, Task, User } from './types';
+import type { Channel, ReminderSpec, Settings, Task, User } from './types';
 
 const PRESETS: [number, string][] = [
   [0, 'At due time'],
@@ -75,17 +64,17 @@ export function TaskForm({
   const [priority, setPriority] = useState(task?.priority ?? 'medium');
   const [tags, setTags] = useState(task?.tags.join(', ') ?? '');
   const [due, setDue] = useState(task?.due_date ? utcToZoned(task.due_date, zone) : '');
-  const [offsets, setOffsets] = useState<number[]>([]);
-  const [custom, setCustom] = useState<string[]>([]);
-  const [channels, setChannels] = useState<Channel[]>(['in_app']);
-  const [existing, setExisting] = useState<Reminder[]>([]);
+  // The task's own reminder list: offsets before the due time, custom instants, one set of channels.
+  const stored = task?.reminders ?? [];
+  const [offsets, setOffsets] = useState<number[]>(() => stored.flatMap((spec) => ('offset_minutes' in spec ? [spec.offset_minutes] : [])));
+  const [custom, setCustom] = useState<string[]>(() => stored.flatMap((spec) => ('at' in spec ? [utcToZoned(spec.at, zone, true)] : [])));
+  const [channels, setChannels] = useState<Channel[]>(() => stored.find((spec) => spec.channels?.length)?.channels ?? ['in_app']);
   const [recurrence, setRecurrence] = useState<RecurrenceState>(initialRecurrence);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const [askScope, setAskScope] = useState(false);
-  const [created, setCreated] = useState<Task | null>(null);
   const remindersTouched = useRef(false);
-  // Wraps a reminder setter so the first change by the user stops stored values replacing it.
+  // Wraps a reminder setter so the first change by the user stops the defaults replacing it.
   const touch =
     <T,>(setter: (update: (old: T) => T) => void) =>
     (update: (old: T) => T) => {
@@ -93,31 +82,13 @@ export function TaskForm({
       setter(update);
     };
 
-  // A new task's reminders go where the user's settings say by default.
+  // A new task's reminders go where the user's settings say by default (unless already changed).
   useEffect(() => {
     if (task) return;
     api<Settings>('GET', '/api/me/settings')
       .then((s) => !remindersTouched.current && s.default_channels.length && setChannels(s.default_channels))
       .catch(() => undefined);
   }, [task]);
-
-  // An existing task's reminders fill the form, so saving keeps what is not changed.
-  useEffect(() => {
-    if (!task) return;
-    listReminders(task.id)
-      .then((reminders) => {
-        const pending = reminders.filter((r) => r.status === 'pending' && r.origin === 'api' && r.spec);
-        setExisting(pending);
-        const specs = pending.map((r) => r.spec as ReminderSpec);
-        // What the user already changed is kept: the stored list arrives after the form opens.
-        if (remindersTouched.current) return;
-        setOffsets(specs.flatMap((spec) => ('offset_minutes' in spec ? [spec.offset_minutes] : [])));
-        setCustom(specs.flatMap((spec) => ('at' in spec ? [utcToZoned(spec.at, zone, true)] : [])));
-        const used = pending[0]?.notification_channels;
-        if (used?.length) setChannels(used);
-      })
-      .catch(() => setExisting([]));
-  }, [task, zone]);
 
   function fields(): TaskFields {
     return {
@@ -129,6 +100,7 @@ export function TaskForm({
         .map((t) => t.trim())
         .filter(Boolean),
       due_date: due ? zonedToUtc(due, zone) : null,
+      reminders: reminderSpecs(),
     };
   }
 
@@ -149,26 +121,13 @@ export function TaskForm({
         onSaved(`Created the series ${title}`);
         return;
       }
-      // After a create whose reminders failed, the task exists: saving again updates it
-      // rather than creating a second one.
-      const target = task ?? created;
-      const saved = target
-        ? await (scope && task ? replaceInstance(task, fields(), template, scope) : replaceTask(target, fields()))
+      // The task and its reminders are one request: both are saved, or neither.
+      const saved = task
+        ? await (scope ? replaceInstance(task, fields(), template, scope) : replaceTask(task, fields()))
         : await createTask(fields());
       if (!saved) {
         onSaved(`Saved ${title} (${scope === 'all' ? 'whole series' : 'this and following'})`);
         return;
-      }
-      if (!target) setCreated(saved);
-      // Reminders are replaced as a set: the ones the form no longer has are removed. What was
-      // added before a failure is remembered, so a retry replaces it instead of doubling it.
-      for (const reminder of existing) await deleteReminder(reminder.id);
-      setExisting([]);
-      const added: Reminder[] = [];
-      try {
-        for (const spec of reminderSpecs()) added.push(await addReminder(saved.id, spec));
-      } finally {
-        setExisting(added);
       }
       onSaved(task ? `Saved ${title}` : `Created ${title}`);
     } catch (err) {

@@ -1,6 +1,6 @@
-// Task, reminder and series requests in one place, so each route's shape is written once.
+// Task and series requests in one place, so each route's shape is written once.
 import { api, query } from './api';
-import type { Reminder, ReminderSpec, Task, TaskPage } from './types';
+import type { ReminderSpec, Task, TaskPage } from './types';
 
 export interface TaskFilters {
   status: 'open' | 'completed' | 'all';
@@ -39,6 +39,7 @@ export interface TaskFields {
   priority: string;
   tags: string[];
   due_date: string | null;
+  reminders: ReminderSpec[];
 }
 
 export const createTask = (fields: TaskFields) => api<Task>('POST', '/api/tasks', fields);
@@ -49,12 +50,6 @@ export const replaceTask = (task: Task, fields: TaskFields) =>
 export const toggleTask = (task: Task) => api<Task>('PATCH', `/api/tasks/${task.id}/toggle`);
 
 export const deleteTask = (task: Task) => api<void>('DELETE', `/api/tasks/${task.id}`);
-
-export const listReminders = (taskId: string) => api<{ items: Reminder[] }>('GET', `/api/tasks/${taskId}/reminders`).then((r) => r.items);
-
-export const addReminder = (taskId: string, spec: ReminderSpec) => api<Reminder>('POST', `/api/tasks/${taskId}/reminders`, spec);
-
-export const deleteReminder = (id: string) => api<void>('DELETE', `/api/reminders/${id}`);
 
 /** Which instances of a series an edit or delete applies to. */
 export type Scope = 'this' | 'following' | 'all';

@@ -21,6 +21,8 @@ export interface Task {
   due_date: string | null;
   reminder_time: string | null;
   tags: string[];
+  /** Its reminder list, as written: relative to the due time or absolute. */
+  reminders: ReminderSpec[];
   is_recurring: boolean;
   recurrence_pattern_id: string | null;
   created_at: string;
@@ -31,19 +33,6 @@ export interface Task {
 export interface TaskPage {
   items: Task[];
   next_cursor: string | null;
-}
-
-export interface Reminder {
-  id: string;
-  task_id: string;
-  scheduled_time: string;
-  /** pending, fired, cancelled or skipped. */
-  status: string;
-  notification_channels: Channel[];
-  /** `api` (added with POST) or `task` (from the task's own reminder list). */
-  origin: string;
-  /** What it was planned from; `null` for the task's single `reminder_time`. */
-  spec: ReminderSpec | null;
 }
 
 /** What a client asks for: an absolute instant or minutes before the due date. */
