@@ -34,6 +34,9 @@ pub fn handle(req: Request) -> Response {
     let mut router = Router::new();
     router.post("/events/recurrence/:topic", deliver::from_dapr);
     router.post("/ticks/recurrence", tick::route);
+    router.options("/ticks/recurrence", |_: Request, _: Params| {
+        platform::tick::binding_probe()
+    });
     router.any("/*", |req: Request, _: Params| {
         Problem::not_found().with_detail(format!("No route for {} {}.", req.method(), req.path()))
     });
