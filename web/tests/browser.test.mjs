@@ -160,6 +160,7 @@ describe('web UI', () => {
     await inForm(page, 'Priority').selectOption('high');
     await inForm(page, 'Tags').fill('work, q3');
     await inForm(page, /^Due/).fill('2031-03-04T09:30');
+    await inForm(page, '1 hour before').check();
     await page.getByRole('button', { name: 'Create task' }).click();
     const item = page.getByTestId('task').filter({ hasText: 'Write the report' });
     await item.waitFor();
@@ -172,6 +173,8 @@ describe('web UI', () => {
 
     await item.getByRole('button', { name: 'Edit Write the report' }).click();
     assert.equal(await inForm(page, /^Due/).inputValue(), '2031-03-04T09:30');
+    assert.ok(await inForm(page, '1 hour before').isChecked(), 'the reminder is kept with the task');
+    assert.deepEqual(saved.reminders, [{ offset_minutes: 60, channels: ['in_app'] }]);
     await inForm(page, 'Title').fill('Write the final report');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('task').filter({ hasText: 'Write the final report' }).waitFor();
