@@ -2,9 +2,8 @@
 // served by spin-host with real PostgreSQL and Redis. Started by crates/e2e/tests/browser.rs,
 // which sets BASE_URL and SCREENSHOT_DIR; every test saves a screenshot there.
 //
-// Scenarios that need a backend piece check for its route first: while the route is still a
-// 404 (the piece has not landed), the test is reported as a `todo` naming what it waits on,
-// rather than failing for a reason that is not the UI's. Once the route exists, it must pass.
+// Scenarios check first that the API routes they drive are served (not 404/405), so that a
+// missing backend route fails with its name rather than as a timeout somewhere in the UI.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -60,7 +59,12 @@ function inForm(page, label) {
   return page.getByRole('dialog').getByLabel(label, typeof label === 'string' ? { exact: true } : {});
 }
 
-/** Whether `path` is served by the API (a 404 or 405 means no handler for it yet). */
+/** Fails the test unless `path` is served by the API (a 404 or 405 means no handler). */
+async function requireRoute(page, method, path) {
+  assert.ok(await routeExists(page, method, path), `${method} ${path} is not served by the API`);
+}
+
+/** Whether `path` is served by the API (a 404 or 405 means no handler for it). */
 async function routeExists(page, method, path) {
   const status = await page.evaluate(
     async ([m, p]) =>
@@ -130,30 +134,29 @@ describe('web UI', () => {
     assert.equal(await page.getByLabel('Password').inputValue(), 'short');
     await shot(page, 'field-error-register');
 
-    // The same on the task form, once tasks exist: an over-long title is refused beside it.
+    // The same on the task form: an over-long title is refused beside it.
     await register(page);
-    if (await routeExists(page, 'GET', '/api/tasks')) {
-      await page.getByRole('button', { name: 'New task' }).click();
-      const long = 'x'.repeat(501);
-      await inForm(page, 'Title').fill(long);
-      await inForm(page, 'Description').fill('kept after the error');
-      await page.getByRole('button', { name: 'Create task' }).click();
-      const titleError = page
-        .getByRole('dialog')
-        .locator('.field', { has: page.getByLabel('Title', { exact: true }) })
-        .locator('.field-error');
-      await titleError.waitFor();
-      assert.equal(await inForm(page, 'Title').inputValue(), long);
-      assert.equal(await inForm(page, 'Description').inputValue(), 'kept after the error');
-      await shot(page, 'field-error-task');
-    }
+    await requireRoute(page, 'GET', '/api/tasks');
+    await page.getByRole('button', { name: 'New task' }).click();
+    const long = 'x'.repeat(501);
+    await inForm(page, 'Title').fill(long);
+    await inForm(page, 'Description').fill('kept after the error');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    const titleError = page
+      .getByRole('dialog')
+      .locator('.field', { has: page.getByLabel('Title', { exact: true }) })
+      .locator('.field-error');
+    await titleError.waitFor();
+    assert.equal(await inForm(page, 'Title').inputValue(), long);
+    assert.equal(await inForm(page, 'Description').inputValue(), 'kept after the error');
+    await shot(page, 'field-error-task');
     await context.close();
   });
 
   test('creates and edits a task with a due date in the user zone', async (t) => {
     const { context, page, errors } = await newPage();
     await register(page);
-    if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
+    await requireRoute(page, 'GET', '/api/tasks');
     await page.getByRole('button', { name: 'New task' }).click();
     await inForm(page, 'Title').fill('Write the report');
     await inForm(page, 'Description').fill('Quarterly numbers');
@@ -196,10 +199,8 @@ describe('web UI', () => {
   test('a reminder a few seconds ahead arrives in the bell without a reload, and snoozes from the inbox', async (t) => {
     const { context, page, errors } = await newPage();
     await register(page);
-    if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
-    if (!(await routeExists(page, 'GET', '/api/notifications/unread-count'))) {
-      return t.todo('waits on "reminders": GET /api/notifications/unread-count is 404');
-    }
+    await requireRoute(page, 'GET', '/api/tasks');
+    await requireRoute(page, 'GET', '/api/notifications/unread-count');
     await page.getByRole('button', { name: 'New task' }).click();
     await inForm(page, 'Title').fill('Call Alice');
     await inForm(page, /^Due/).fill(parisLocal(3600_000));
@@ -236,10 +237,8 @@ describe('web UI', () => {
   test('a weekly series shows its instances with the indicator; one is edited alone, this-and-following deleted, the series renamed', async (t) => {
     const { context, page, errors } = await newPage();
     await register(page);
-    if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
-    if (!(await routeExists(page, 'POST', '/api/tasks/recurring/preview'))) {
-      return t.todo('waits on "recurrence": POST /api/tasks/recurring/preview is 404');
-    }
+    await requireRoute(page, 'GET', '/api/tasks');
+    await requireRoute(page, 'POST', '/api/tasks/recurring/preview');
     await page.getByRole('button', { name: 'New task' }).click();
     await inForm(page, 'Title').fill('Team sync');
     await inForm(page, /^Due/).fill(parisLocal(86_400_000).slice(0, 11) + '10:00');
@@ -321,7 +320,7 @@ describe('web UI', () => {
       ['POST', '/api/tasks/recurring/preview'],
       ['GET', '/api/notifications/unread-count'],
     ]) {
-      if (!(await routeExists(page, method, path))) return t.todo(`waits on ${method} ${path}`);
+      await requireRoute(page, method, path);
     }
     const soon = new Date(Date.now() + 3000).toISOString().replace(/\.\d+Z$/, 'Z');
     const tomorrow = parisLocal(86_400_000).slice(0, 11) + '09:00:00';
@@ -372,7 +371,7 @@ describe('web UI', () => {
       ['GET', '/api/me/settings'],
       ['GET', '/api/audit/events'],
     ]) {
-      if (!(await routeExists(page, method, path))) return t.todo(`waits on ${method} ${path}`);
+      await requireRoute(page, method, path);
     }
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
@@ -416,7 +415,7 @@ describe('web UI', () => {
   test('more pages load on scroll, and filters and search narrow the list', async (t) => {
     const { context, page, errors } = await newPage();
     await register(page);
-    if (!(await routeExists(page, 'GET', '/api/tasks'))) return t.todo('waits on "tasks": GET /api/tasks is 404');
+    await requireRoute(page, 'GET', '/api/tasks');
     await page.evaluate(async () => {
       for (let i = 1; i <= 30; i++) {
         const body = {
@@ -465,9 +464,7 @@ describe('web UI', () => {
   test('the builder previews a monthly series on the last Friday', async (t) => {
     const { context, page, errors } = await newPage();
     await register(page);
-    if (!(await routeExists(page, 'POST', '/api/tasks/recurring/preview'))) {
-      return t.todo('waits on "recurrence": POST /api/tasks/recurring/preview is 404');
-    }
+    await requireRoute(page, 'POST', '/api/tasks/recurring/preview');
     await page.getByRole('button', { name: 'New task' }).click();
     await inForm(page, 'Title').fill('Pay the rent');
     await inForm(page, /^Due/).fill('2031-01-02T08:00');
