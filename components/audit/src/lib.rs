@@ -47,22 +47,5 @@ pub fn on_message(payload: Vec<u8>) -> anyhow::Result<()> {
     record::from_redis(&payload).map_err(|err| anyhow::anyhow!(err))
 }
 
-#[cfg(target_arch = "wasm32")]
-mod cron {
-    wit_bindgen::generate!({
-        world: "spin-cron",
-        path: "../../wit/spin-cron",
-    });
-
-    struct Tick;
-
-    impl Guest for Tick {
-        fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
-            super::retention::run()
-                .map(|_| ())
-                .map_err(|err| Error::Other(err.to_string()))
-        }
-    }
-
-    export!(Tick);
-}
+// The cron trigger (`audit-cron` in spin.toml) runs the same tick as `POST /ticks/audit`.
+platform::cron_tick!(crate::retention::run());

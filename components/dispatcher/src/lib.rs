@@ -43,22 +43,5 @@ pub fn handle(req: Request) -> Response {
     router.handle(req)
 }
 
-#[cfg(target_arch = "wasm32")]
-mod cron {
-    wit_bindgen::generate!({
-        world: "spin-cron",
-        path: "../../wit/spin-cron",
-    });
-
-    struct Tick;
-
-    impl Guest for Tick {
-        fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
-            super::tick::run()
-                .map(|_| ())
-                .map_err(|err| Error::Other(err.to_string()))
-        }
-    }
-
-    export!(Tick);
-}
+// The cron trigger (`dispatcher-cron` in spin.toml) runs the same tick as `POST /ticks/dispatcher`.
+platform::cron_tick!(crate::tick::run());

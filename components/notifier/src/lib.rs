@@ -13,10 +13,10 @@
 //! - [`deliver`]: claims due email and webhook deliveries, sends them, records the outcome.
 //! - [`routes`]: settings, webhook secret, in-app list, unread count, read marks, history.
 //! - [`store`]: every SQL statement.
-//! - [`error`]: the one error type and its problem+json mapping.
+//! - [`error`]: the handler error type, shared with the other consumers (`platform::error`).
 
 pub mod deliver;
-pub mod error;
+pub use platform::error;
 pub mod intake;
 pub mod routes;
 pub mod store;
@@ -83,23 +83,8 @@ pub async fn on_message(message: Vec<u8>) -> Result<(), String> {
     intake::handle(&event).await.map_err(|err| err.to_string())
 }
 
-#[cfg(target_arch = "wasm32")]
-mod cron {
-    //! The cron trigger's export (`fermyon:spin-cron`), bound from `wit/spin-cron`.
-    wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/spin-cron" });
-
-    struct Tick;
-
-    impl Guest for Tick {
-        fn handle_cron_event(_: Metadata) -> Result<(), Error> {
-            spin_sdk::http::run(super::deliver::run(None))
-                .map(|_| ())
-                .map_err(|err| Error::Other(err.to_string()))
-        }
-    }
-
-    export!(Tick);
-}
+// The cron trigger (`notifier-cron` in spin.toml) runs the same tick as `POST /ticks/notifier`.
+platform::cron_tick!(spin_sdk::http::run(crate::deliver::run(None)));
 
 /// The wall clock.
 pub mod clock {

@@ -50,22 +50,5 @@ pub fn on_message(payload: Vec<u8>) -> anyhow::Result<()> {
     deliver::from_redis(&payload).map_err(|err| anyhow::anyhow!(err))
 }
 
-#[cfg(target_arch = "wasm32")]
-mod cron {
-    wit_bindgen::generate!({
-        world: "spin-cron",
-        path: "../../wit/spin-cron",
-    });
-
-    struct Tick;
-
-    impl Guest for Tick {
-        fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
-            super::tick::run()
-                .map(|_| ())
-                .map_err(|err| Error::Other(err.to_string()))
-        }
-    }
-
-    export!(Tick);
-}
+// The cron trigger (`recurrence-cron` in spin.toml) runs the same tick as `POST /ticks/recurrence`.
+platform::cron_tick!(crate::tick::run());

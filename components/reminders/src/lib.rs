@@ -13,9 +13,9 @@
 //! - [`routes`]: `GET`/`POST /api/tasks/{id}/reminders`, `DELETE /api/reminders/{id}`,
 //!   `POST /api/reminders/{id}/snooze`.
 //! - [`store`]: every SQL statement.
-//! - [`error`]: the one error type and its problem+json mapping.
+//! - [`error`]: the handler error type, shared with the other consumers (`platform::error`).
 
-pub mod error;
+pub use platform::error;
 pub mod planning;
 pub mod routes;
 pub mod store;
@@ -99,25 +99,8 @@ pub fn on_message(message: Vec<u8>) -> Result<(), String> {
     planning::handle(&event).map_err(|err| err.to_string())
 }
 
-#[cfg(target_arch = "wasm32")]
-mod cron {
-    //! The cron trigger's export (`fermyon:spin-cron`), bound from `wit/spin-cron`.
-    wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/spin-cron" });
-
-    struct Tick;
-
-    impl Guest for Tick {
-        fn handle_cron_event(
-            _: fermyon::spin_cron::cron_types::Metadata,
-        ) -> Result<(), fermyon::spin_cron::cron_types::Error> {
-            super::tick::run()
-                .map(|_| ())
-                .map_err(|err| fermyon::spin_cron::cron_types::Error::Other(err.to_string()))
-        }
-    }
-
-    export!(Tick);
-}
+// The cron trigger (`reminders-cron` in spin.toml) runs the same tick as `POST /ticks/reminders`.
+platform::cron_tick!(crate::tick::run());
 
 /// The wall clock, as a [`Timestamp`].
 pub mod clock {

@@ -11,6 +11,7 @@
 //!   applying an event exactly once (receipt and effects in one transaction), Dapr's replies.
 //! - [`config`]: Spin variables read once and parsed into types ([`config::EventBus`]), with
 //!   errors that name the variable.
+//! - [`error`]: the handler error type of the consumer components, mapped once to problem+json.
 //! - [`db`]: opening the PostgreSQL connection named by `db_url`, and running work inside
 //!   `BEGIN`/`COMMIT` on it (Spin has no transaction API; one `pg4::Connection` holds one pooled
 //!   client for its lifetime, so statements sent on it form a transaction).
@@ -29,6 +30,7 @@ pub mod body;
 pub mod config;
 pub mod consume;
 pub mod db;
+pub mod error;
 pub mod log;
 pub mod outbox;
 pub mod problem;

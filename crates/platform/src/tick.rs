@@ -57,6 +57,34 @@ pub fn binding_probe() -> spin_sdk::http::Response {
         .build()
 }
 
+/// Exports a component's tick to the cron trigger (`fermyon:spin-cron`, bound from the
+/// workspace's `wit/spin-cron` with `wit-bindgen`, which the component must depend on):
+/// `platform::cron_tick!(crate::tick::run());` runs the expression on every tick, and an `Err`
+/// (anything `Display`) fails that tick. Only on WebAssembly: natively there is no export.
+///
+/// The same function serves the authenticated HTTP tick route ([`authorize`]), so the cron
+/// trigger (`spin up`, the test host) and Dapr's cron binding (clusters) run one code path.
+#[macro_export]
+macro_rules! cron_tick {
+    ($run:expr) => {
+        #[cfg(target_arch = "wasm32")]
+        mod cron {
+            //! The cron trigger's export, from `platform::cron_tick!`.
+            wit_bindgen::generate!({ world: "spin-cron", path: "../../wit/spin-cron" });
+
+            struct Tick;
+
+            impl Guest for Tick {
+                fn handle_cron_event(_: Metadata) -> Result<(), Error> {
+                    $run.map(|_| ()).map_err(|err| Error::Other(err.to_string()))
+                }
+            }
+
+            export!(Tick);
+        }
+    };
+}
+
 /// Compares in time that depends only on the lengths, so the token cannot be guessed byte by
 /// byte from response times.
 fn same(a: &[u8], b: &[u8]) -> bool {

@@ -1,15 +1,17 @@
-//! The component's one error type, mapped once to a response (RFC 9457 problem+json).
+//! The error type of the consumer components' handlers (`reminders`, `notifier`): HTTP routes,
+//! event deliveries and ticks. One enum, mapped once to a response (RFC 9457 problem+json); the
+//! cause of a 500 is logged, never sent.
 
 use std::fmt;
 
+use crate::auth::AuthError;
+use crate::body::BodyError;
+use crate::db::DbError;
+use crate::problem::Problem;
 use domain::field::FieldErrors;
-use platform::auth::AuthError;
-use platform::body::BodyError;
-use platform::db::DbError;
-use platform::problem::Problem;
 use spin_sdk::http::Response;
 
-/// Everything a notifier handler can fail with.
+/// Everything a handler can fail with.
 #[derive(Debug)]
 pub enum Error {
     /// The body is not JSON of the right shape (400, 413, 415, 422).
@@ -78,11 +80,11 @@ impl From<Error> for Response {
                 .into(),
             Error::Auth(err) => err.into_response(),
             Error::Db(err) => {
-                eprintln!("notifier: {err}");
+                crate::log::error("handler", &err.to_string(), &[]);
                 Problem::new(500).into()
             }
             Error::Internal(cause) => {
-                eprintln!("notifier: {cause}");
+                crate::log::error("handler", &cause, &[]);
                 Problem::new(500).into()
             }
         }
