@@ -21,6 +21,10 @@ CREATE TABLE reminders (
     user_id               uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     -- When it fires. Snoozing moves it (and puts a fired reminder back to pending).
     scheduled_time        timestamptz NOT NULL,
+    -- Set by the first snooze: the time the plan gave the reminder. Re-planning compares plans
+    -- with this (when set), so an edit that leaves the reminder's plan alone (a new title) keeps
+    -- the snooze; a moved due date re-times the reminder and clears it.
+    snoozed_from          timestamptz,
     -- pending: waiting for the tick; fired: reminders.reminder.fired published;
     -- cancelled: will not fire; skipped: its time had passed when it was planned.
     status                text        NOT NULL DEFAULT 'pending',

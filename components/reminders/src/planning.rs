@@ -69,7 +69,8 @@ pub fn replan(conn: &Connection, task_id: TaskId, now: Timestamp) -> Result<(), 
     for row in store::planned_rows(conn, task_id)? {
         let channels = serde_json::to_value(&row.notification_channels).ok();
         let same = wanted.iter().position(|p| {
-            p.scheduled_time == row.scheduled_time
+            // The plan's time, not a snoozed one: snoozing is the user's, a re-plan keeps it.
+            p.scheduled_time == row.planned_time
                 && serde_json::to_value(&p.channels).ok() == channels
                 && p.spec == row.spec
         });

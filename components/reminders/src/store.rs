@@ -143,6 +143,10 @@ pub struct Reminder {
     pub user_id: Uuid,
     /// When it fires.
     pub scheduled_time: Timestamp,
+    /// When its plan said it fires: `scheduled_time`, or the time before it was snoozed. What a
+    /// re-plan compares with.
+    #[serde(skip)]
+    pub planned_time: Timestamp,
     /// pending, fired, cancelled or skipped.
     pub status: String,
     /// Where it goes.
@@ -158,6 +162,7 @@ pub struct Reminder {
 }
 
 const REMINDER_COLUMNS: &str = "id, task_id, user_id, (scheduled_time AT TIME ZONE 'UTC') AS scheduled_time, \
+     (coalesce(snoozed_from, scheduled_time) AT TIME ZONE 'UTC') AS planned_time, \
      status, notification_channels::text AS channels, origin, spec::text AS spec, \
      (fired_at AT TIME ZONE 'UTC') AS fired_at, (created_at AT TIME ZONE 'UTC') AS created_at";
 
@@ -168,6 +173,7 @@ fn reminder(row: &Row<'_>) -> Result<Reminder, Error> {
         task_id: get(row, "task_id")?,
         user_id: get(row, "user_id")?,
         scheduled_time: instant(row, "scheduled_time")?,
+        planned_time: instant(row, "planned_time")?,
         status: get(row, "status")?,
         notification_channels: json(row, "channels")?,
         origin: get(row, "origin")?,
@@ -280,13 +286,13 @@ pub fn retime_added(
         return Ok(());
     };
     conn.execute(
-        "UPDATE reminders SET scheduled_time = t.at, updated_at = now(), \
+        "UPDATE reminders SET scheduled_time = t.at, snoozed_from = NULL, updated_at = now(), \
          status = CASE WHEN t.at <= now() THEN 'skipped' ELSE 'pending' END \
          FROM (SELECT id, ($2::timestamp AT TIME ZONE 'UTC') \
                - make_interval(mins => (spec ->> 'offset_minutes')::int) AS at \
                FROM reminders WHERE task_id = $1 AND origin = 'api' AND status = 'pending' \
                AND spec ? 'offset_minutes') AS t \
-         WHERE reminders.id = t.id AND reminders.scheduled_time <> t.at",
+         WHERE reminders.id = t.id AND coalesce(reminders.snoozed_from, reminders.scheduled_time) <> t.at",
         &[task_id.as_uuid().into(), ts(due)],
     )
     .map_err(pg("re-timing relative reminders"))?;
@@ -320,13 +326,14 @@ pub fn find(conn: &Connection, id: Uuid, user_id: UserId) -> Result<Option<Remin
     Ok(reminders(rows)?.pop())
 }
 
-/// Moves a reminder to `at` and makes it pending again (a fired or skipped one too).
+/// Moves a reminder to `at` and makes it pending again (a fired or skipped one too),
+/// remembering the time its plan gave it (`snoozed_from`).
 pub fn reschedule(conn: &Connection, id: Uuid, at: Timestamp) -> Result<Reminder, Error> {
     let rows = conn
         .query(
             &format!(
-                "UPDATE reminders SET scheduled_time = ($2::timestamp AT TIME ZONE 'UTC'), \
-                 status = 'pending', fired_at = NULL, cancelled_at = NULL, updated_at = now() \
+                "UPDATE reminders SET snoozed_from = coalesce(snoozed_from, scheduled_time), \
+                 scheduled_time = ($2::timestamp AT TIME ZONE 'UTC'), status = 'pending', fired_at = NULL, cancelled_at = NULL, updated_at = now() \
                  WHERE id = $1 RETURNING {REMINDER_COLUMNS}"
             ),
             &[id.into(), ts(at)],

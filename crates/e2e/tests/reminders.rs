@@ -304,6 +304,24 @@ async fn snooze_moves_a_reminder_and_completing_the_task_cancels_it() {
     }
     assert_eq!(at(&env.reminders(task).await[0]["scheduled_time"]), moved);
 
+    // An edit that leaves the reminder's plan alone (a new title) keeps the snooze: the re-plan
+    // recognises the snoozed row as the one it planned, and neither cancels nor re-creates it.
+    env.sql()
+        .await
+        .execute(
+            "UPDATE tasks SET title = 'Renamed', version = version + 1 WHERE id = $1",
+            &[&task],
+        )
+        .await
+        .unwrap();
+    env.deliver("tasks.task.updated", task, Uuid::now_v7())
+        .await;
+    let rows = env.reminders(task).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(at(&rows[0]["scheduled_time"]), moved);
+    assert_eq!(rows[0]["status"], "pending");
+    assert!(env.outbox("reminders.reminder.cancelled").await.is_empty());
+
     // The task is completed (as the task API writes it), and its event cancels the reminder.
     env.sql()
         .await
