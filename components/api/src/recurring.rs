@@ -516,46 +516,17 @@ fn replace_following_inner(req: &Request, params: &Params) -> Result<Response, E
         store::mark_series_change(conn)?;
         let removed = store::remove_open_instances(conn, id, occurrence, false)?;
         enqueue_removed(conn, &old, &removed, &traceparent)?;
-        match &split.before {
-            Some(before) => {
-                let kept = store::replace(
-                    conn,
-                    id,
-                    &old.template,
-                    before,
-                    None,
-                    old.mode,
-                    old.generated_until,
-                )?;
-                enqueue_pattern_event(
-                    conn,
-                    domain::event::Topic::PatternUpdated,
-                    &kept,
-                    &traceparent,
-                )?;
-            }
-            None => {
-                // The first occurrence: nothing stays with the old pattern.
-                let removed = store::remove_open_instances(
-                    conn,
-                    id,
-                    occurrence - TimeDelta::days(36_600),
-                    false,
-                )?;
-                enqueue_removed(conn, &old, &removed, &traceparent)?;
-                store::soft_delete(conn, id)?;
-                let deleted = Pattern {
-                    version: old.version + 1,
-                    ..old.clone()
-                };
-                enqueue_pattern_event(
-                    conn,
-                    domain::event::Topic::PatternDeleted,
-                    &deleted,
-                    &traceparent,
-                )?;
-            }
+        if split.before.is_none() {
+            // The first occurrence: nothing stays with the old pattern.
+            let removed = store::remove_open_instances(
+                conn,
+                id,
+                occurrence - TimeDelta::days(36_600),
+                false,
+            )?;
+            enqueue_removed(conn, &old, &removed, &traceparent)?;
         }
+        end_series(conn, &old, split.before.as_ref(), &traceparent)?;
         let new = store::insert(
             conn,
             caller.user_id(),
@@ -587,6 +558,49 @@ fn replace_following_inner(req: &Request, params: &Params) -> Result<Response, E
     Ok(pattern_response(201, &pattern, generated))
 }
 
+/// Ends `old` at a this-and-following split: it keeps the rule of the occurrences before the
+/// split (`before`), or, when the split is at its first occurrence, it is deleted. Writes the
+/// pattern's `updated` or `deleted` event.
+fn end_series(
+    conn: &Connection,
+    old: &Pattern,
+    before: Option<&RecurrenceRule>,
+    traceparent: &Traceparent,
+) -> Result<(), Error> {
+    match before {
+        Some(before) => {
+            let kept = store::replace(
+                conn,
+                old.id,
+                &old.template,
+                before,
+                None,
+                old.mode,
+                old.generated_until,
+            )?;
+            enqueue_pattern_event(
+                conn,
+                domain::event::Topic::PatternUpdated,
+                &kept,
+                traceparent,
+            )
+        }
+        None => {
+            store::soft_delete(conn, old.id)?;
+            let deleted = Pattern {
+                version: old.version + 1,
+                ..old.clone()
+            };
+            enqueue_pattern_event(
+                conn,
+                domain::event::Topic::PatternDeleted,
+                &deleted,
+                traceparent,
+            )
+        }
+    }
+}
+
 /// `DELETE /api/tasks/recurring/{id}/instances/{task_id}`: this instance and every later one.
 /// The series ends just before the instance's occurrence (or is deleted, if that was its
 /// first); completed instances stay.
@@ -609,38 +623,7 @@ pub fn delete_following(req: Request, params: Params) -> Response {
             store::mark_series_change(conn)?;
             let removed = store::remove_open_instances(conn, id, occurrence, true)?;
             enqueue_removed(conn, &old, &removed, &traceparent)?;
-            match &split.before {
-                Some(before) => {
-                    let kept = store::replace(
-                        conn,
-                        id,
-                        &old.template,
-                        before,
-                        None,
-                        old.mode,
-                        old.generated_until,
-                    )?;
-                    enqueue_pattern_event(
-                        conn,
-                        domain::event::Topic::PatternUpdated,
-                        &kept,
-                        &traceparent,
-                    )?;
-                }
-                None => {
-                    store::soft_delete(conn, id)?;
-                    let deleted = Pattern {
-                        version: old.version + 1,
-                        ..old.clone()
-                    };
-                    enqueue_pattern_event(
-                        conn,
-                        domain::event::Topic::PatternDeleted,
-                        &deleted,
-                        &traceparent,
-                    )?;
-                }
-            }
+            end_series(conn, &old, split.before.as_ref(), &traceparent)?;
             Ok::<_, Error>(())
         })?;
         Ok(Response::builder().status(204).build())
