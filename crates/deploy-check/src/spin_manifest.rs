@@ -9,9 +9,12 @@
 //! - any other id breaks the rule and is reported.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::{Context, Result};
-use toml::Value;
+use spin_host::manifest::{App, HttpRoute};
+use spin_host::router::Router;
+use spin_host::variables::Template;
 
 use crate::project;
 
@@ -91,104 +94,76 @@ impl SpinManifest {
         Self::parse(&text)
     }
 
-    /// Parses a manifest.
+    /// Parses a manifest with the host's own reader (`spin_host::manifest`, Spin's schema), so
+    /// the deployment is checked against the manifest exactly as `spin up` reads it.
     pub fn parse(text: &str) -> Result<Self> {
-        let manifest: Value = toml::from_str(text).context("spin.toml is not TOML")?;
-        let variables = manifest
-            .get("variables")
-            .and_then(Value::as_table)
-            .into_iter()
-            .flatten()
+        let app = App::from_toml_str(text, Path::new("."))
+            .context("spin.toml is not a valid manifest")?;
+        let variables = app
+            .variables
+            .iter()
             .map(|(name, declaration)| {
-                let flag = |key: &str| declaration.get(key).and_then(Value::as_bool) == Some(true);
-                (
-                    name.clone(),
-                    Variable {
-                        secret: flag("secret"),
-                        required: flag("required"),
-                    },
-                )
+                let variable = Variable {
+                    secret: declaration.secret,
+                    required: declaration.required,
+                };
+                (name.clone(), variable)
             })
             .collect();
-        let components = manifest
-            .get("component")
-            .and_then(Value::as_table)
-            .into_iter()
-            .flatten()
+        let components = app
+            .components
+            .iter()
             .map(|(id, component)| {
-                let mut templates = String::new();
-                for value in component
-                    .get("variables")
-                    .and_then(Value::as_table)
-                    .into_iter()
-                    .flat_map(|table| table.values())
-                    .chain(
-                        component
-                            .get("allowed_outbound_hosts")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten(),
-                    )
-                {
-                    if let Some(text) = value.as_str() {
-                        templates.push_str(text);
-                        templates.push('\n');
+                let mut uses_variables: Vec<String> = Vec::new();
+                let templates = component
+                    .variables
+                    .values()
+                    .chain(&component.allowed_outbound_hosts);
+                for template in templates.filter_map(|text| Template::new(text).ok()) {
+                    for name in template.variables() {
+                        if !uses_variables.iter().any(|known| known == name) {
+                            uses_variables.push(name.to_owned());
+                        }
                     }
                 }
-                (
-                    id.clone(),
-                    Component {
-                        source: component
-                            .get("source")
-                            .and_then(Value::as_str)
-                            .unwrap_or_default()
-                            .to_owned(),
-                        uses_variables: template_variables(&templates),
-                    },
-                )
+                let component = Component {
+                    source: component.source.display().to_string(),
+                    uses_variables,
+                };
+                (id.clone(), component)
             })
             .collect();
-        let triggers = |kind: &str| -> Vec<toml::Table> {
-            manifest
-                .get("trigger")
-                .and_then(|triggers| triggers.get(kind))
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|trigger| trigger.as_table().cloned())
-                .collect()
-        };
-        let text_of = |trigger: &toml::Table, key: &str| {
-            trigger
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
         Ok(Self {
             variables,
             components,
-            http_routes: triggers("http")
+            http_routes: app
+                .http_triggers
                 .iter()
-                .map(|t| (text_of(t, "component"), text_of(t, "route")))
+                .filter_map(|t| match &t.route {
+                    HttpRoute::Route(route) => Some((t.component.clone(), route.clone())),
+                    HttpRoute::Private => None,
+                })
                 .collect(),
-            redis_triggers: triggers("redis")
+            redis_triggers: app
+                .redis_triggers
                 .iter()
                 .map(|t| RedisTrigger {
-                    component: text_of(t, "component"),
-                    channel: text_of(t, "channel"),
+                    component: t.component.clone(),
+                    channel: t.channel.clone(),
                 })
                 .collect(),
-            cron_triggers: triggers("cron")
+            cron_triggers: app
+                .cron_triggers
                 .iter()
                 .map(|t| CronTrigger {
-                    component: text_of(t, "component"),
-                    cron_expression: text_of(t, "cron_expression"),
+                    component: t.component.clone(),
+                    cron_expression: t.cron_expression.clone(),
                 })
                 .collect(),
-            command_components: triggers("command")
+            command_components: app
+                .command_triggers
                 .iter()
-                .map(|t| text_of(t, "component"))
+                .map(|t| t.component.clone())
                 .collect(),
         })
     }
@@ -237,29 +212,20 @@ impl SpinManifest {
         }
     }
 
-    /// Whether `path` would reach `component` through one of its HTTP routes (Spin's route
-    /// syntax: exact, `/prefix/...` wildcard, `:name` segments).
+    /// Whether a request for `path` reaches `component`: Spin's router (the host's copy of it)
+    /// picks the most specific route among every component's, so a route another component
+    /// claims more specifically does not count.
     pub fn serves(&self, component: &str, path: &str) -> bool {
-        self.http_routes
+        let routes: Vec<(String, String)> = self
+            .http_routes
             .iter()
-            .any(|(id, route)| id == component && route_matches(route, path))
+            .map(|(id, route)| (route.clone(), id.clone()))
+            .collect();
+        Router::build(&routes)
+            .ok()
+            .and_then(|router| router.route(path))
+            .is_some_and(|found| found.component_id() == component)
     }
-}
-
-/// Whether a Spin route pattern matches a request path.
-pub fn route_matches(route: &str, path: &str) -> bool {
-    if let Some(prefix) = route.strip_suffix("/...") {
-        return path == prefix
-            || path.starts_with(&format!("{prefix}/"))
-            || (prefix.is_empty() && path.starts_with('/'));
-    }
-    let route_segments: Vec<&str> = route.trim_end_matches('/').split('/').collect();
-    let path_segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    route_segments.len() == path_segments.len()
-        && route_segments
-            .iter()
-            .zip(&path_segments)
-            .all(|(pattern, segment)| pattern.starts_with(':') || pattern == segment)
 }
 
 /// A request path that a Spin route pattern matches: wildcards and `:name` segments filled
@@ -282,29 +248,14 @@ pub fn sample_path(route: &str) -> String {
         .join("/")
 }
 
-/// The names inside `{{ ... }}` templates.
-fn template_variables(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            break;
-        };
-        let name = after[..end].trim().to_owned();
-        if !names.contains(&name) {
-            names.push(name);
-        }
-        rest = &after[end + 2..];
-    }
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const MANIFEST: &str = r#"
+        spin_manifest_version = 2
+        [application]
+        name = "t"
         [variables]
         db_url = { default = "x", secret = true }
         tick_token = { required = true, secret = true }
@@ -368,15 +319,13 @@ mod tests {
     }
 
     #[test]
-    fn routes_match_as_spin_matches_them() {
-        assert!(route_matches(
-            "/events/audit/...",
-            "/events/audit/tasks.task.created"
-        ));
-        assert!(!route_matches("/events/audit/...", "/events/auditx"));
-        assert!(route_matches("/...", "/index.html"));
-        assert!(route_matches("/api/tasks/:id", "/api/tasks/7"));
-        assert!(!route_matches("/ticks/audit", "/ticks/audit/x"));
+    fn a_path_is_served_by_the_component_spin_would_route_it_to() {
+        let manifest = SpinManifest::parse(MANIFEST).unwrap();
+        assert!(manifest.serves("audit", "/events/audit/tasks.task.created"));
+        assert!(manifest.serves("audit", "/ticks/audit"));
+        assert!(!manifest.serves("audit", "/events/auditx"));
+        assert!(!manifest.serves("audit", "/ticks/audit/x"));
+        assert!(!manifest.serves("migrate", "/ticks/audit"));
         assert_eq!(sample_path("/api/tasks/:id/..."), "/api/tasks/x/x");
         assert_eq!(sample_path("/health"), "/health");
     }
