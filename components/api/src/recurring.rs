@@ -43,6 +43,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Params, Request, Response};
 use uuid::Uuid;
 
+use crate::tasks::web::{Precondition, etag};
 use series::store::{self, Pattern};
 use series::{StoreError, generate};
 
@@ -118,10 +119,11 @@ impl From<Error> for Response {
                 let mut response: Response =
                     Problem::typed(412, "stale-version", "The pattern has changed")
                         .with_detail(format!(
-                            "If-Match does not name the pattern's current version, \"{current}\"."
+                            "If-Match does not name the pattern's current version, {}.",
+                            etag(current)
                         ))
                         .into();
-                response.set_header("etag", format!("\"{current}\""));
+                response.set_header("etag", etag(current));
                 response
             }
             Error::Internal(cause) => {
@@ -259,7 +261,7 @@ fn pattern_response(status: u16, pattern: &Pattern, generated: usize) -> Respons
     let mut body = pattern_json(pattern);
     body["instances_generated"] = json!(generated);
     let mut response = response::json(status, &body);
-    response.set_header("etag", format!("\"{}\"", pattern.version));
+    response.set_header("etag", etag(pattern.version));
     if status == 201 {
         response.set_header("location", format!("/api/tasks/recurring/{}", pattern.id));
     }
@@ -278,19 +280,8 @@ fn parse_spec(
 
 /// `If-Match: "<version>"`, if sent, must name the current version.
 fn check_if_match(req: &Request, current: u32) -> Result<(), Error> {
-    let Some(value) = req.header("if-match").and_then(|v| v.as_str()) else {
-        return Ok(());
-    };
-    let value = value.trim();
-    if value == "*" {
-        return Ok(());
-    }
-    let named = value
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<u32>()
-        .ok();
-    if named == Some(current) {
+    // The same If-Match rules as a task's (strong comparison, lists, `*`).
+    if Precondition::of(req).holds(current) {
         Ok(())
     } else {
         Err(Error::Stale { current })
@@ -356,7 +347,7 @@ pub fn get(req: Request, params: Params) -> Response {
         let id = pattern_id(&params, "id")?;
         let pattern = store::find(&conn, caller.user_id(), id, false)?.ok_or(Error::NotFound)?;
         let mut response = response::json(200, &pattern_json(&pattern));
-        response.set_header("etag", format!("\"{}\"", pattern.version));
+        response.set_header("etag", etag(pattern.version));
         Ok(response)
     })())
 }

@@ -687,3 +687,55 @@ async fn this_and_following_can_change_the_rule_from_that_instance_on() {
     assert_eq!(moved[1]["occurrence"], instances[6]["occurrence"]);
     assert_eq!(api.instances(&pattern).await.len(), 4);
 }
+
+#[tokio::test]
+async fn pattern_changes_honour_if_match_as_task_changes_do() {
+    let api = start().await;
+    let start = format!("{}T09:00:00", api.tomorrow("America/New_York").await);
+    let created = api
+        .send(Method::POST, "/api/tasks/recurring", Some(weekly(&start)))
+        .await;
+    created.assert_status(201);
+    let pattern = created.body["id"].as_str().unwrap().to_owned();
+    let path = format!("{}/api/tasks/recurring/{pattern}", api.base);
+    let fetched = api
+        .client
+        .get(&path)
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    let etag = fetched.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, "\"1\"");
+
+    let mut renamed = weekly(&start);
+    renamed["task_template"]["title"] = json!("Renamed");
+    let put = |if_match: &'static str| {
+        api.client
+            .put(&path)
+            .bearer_auth(&api.token)
+            .header("if-match", if_match)
+            .json(&renamed)
+            .send()
+    };
+    // A stale tag, a weak tag (If-Match compares strongly) and a list without the current tag
+    // are 412 with the current ETag, and change nothing.
+    for stale in ["\"7\"", "W/\"1\"", "\"5\", \"6\""] {
+        let reply = put(stale).await.unwrap();
+        assert_eq!(reply.status(), StatusCode::PRECONDITION_FAILED, "{stale}");
+        assert_eq!(reply.headers()["etag"], "\"1\"");
+    }
+    let titled = |title: &str| {
+        format!(
+            "SELECT count(*) FROM tasks WHERE recurrence_pattern_id = '{pattern}' \
+             AND title = '{title}'"
+        )
+    };
+    assert_eq!(api.scalar(&titled("Renamed")).await, 0);
+    assert_eq!(api.topics("recurring.pattern.updated").await, 0);
+    // A list that names the current version is accepted.
+    let reply = put("\"9\", \"1\"").await.unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert!(api.scalar(&titled("Renamed")).await > 0);
+    assert_eq!(api.topics("recurring.pattern.updated").await, 1);
+}
