@@ -510,10 +510,12 @@ async fn the_dapr_transport_publishes_and_delivers_by_dapr_s_contract() {
     *sidecar.app.lock().unwrap() = Some(bus.base.clone());
     let (ada, _) = bus.user("ada@example.com").await;
     let sent = bus.enqueue(Topic::TaskUpdated, ada).await;
+    // Stored, and the component's reply back at the sidecar: the audit row commits before the
+    // HTTP reply reaches Dapr, so waiting for the row alone races with the reply.
     wait_for(
         "the event through Dapr",
         Duration::from_secs(10),
-        || async { bus.stored_events().await == 1 },
+        || async { bus.stored_events().await == 1 && !sidecar.replies.lock().unwrap().is_empty() },
     )
     .await;
     {
