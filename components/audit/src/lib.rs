@@ -40,8 +40,8 @@ pub fn handle(req: Request) -> Response {
     router.handle(req)
 }
 
-/// The Redis entry point: one message is one CloudEvent. An error makes the host log it and
-/// drop the message; the dispatcher redelivers it, since no receipt was recorded.
+/// The Redis entry point: one message is one CloudEvent or a batch of them. An error makes the
+/// host log it and drop the message; the dispatcher redelivers what has no receipt.
 #[cfg_attr(target_arch = "wasm32", redis_component)]
 pub fn on_message(payload: Vec<u8>) -> anyhow::Result<()> {
     record::from_redis(&payload).map_err(|err| anyhow::anyhow!(err))

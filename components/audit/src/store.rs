@@ -2,27 +2,38 @@
 //! `user_id` is stored only while the account exists (the column's foreign key would otherwise
 //! refuse the event of a deleted account).
 
+use std::collections::HashSet;
+
 use domain::event::CloudEvent;
 use platform::db::DbError;
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue};
 
-/// The receipt and the row in one statement: the audit consumer's whole effect, so it needs no
-/// `BEGIN`/`COMMIT` round trips (data-modifying CTEs run atomically in the statement's own
-/// transaction). The row is inserted only from the receipt's `RETURNING`, so a duplicate
-/// inserts neither. `set_config(..., true)` is `SET LOCAL synchronous_commit TO off` for this
-/// statement's transaction, for the reason given in `platform::consume::apply_once`.
-/// Returns 1 the first time, 0 for a duplicate.
-const STORE_ONCE: &str = "WITH receipt AS ( \
+/// The receipts and the rows of a batch of events in one statement: the audit consumer's whole
+/// effect, so it needs no `BEGIN`/`COMMIT` round trips (data-modifying CTEs run atomically in
+/// the statement's own transaction). A row is inserted only from its receipt's `RETURNING`, so
+/// a duplicate (an event already received, or twice in the batch) inserts neither.
+/// `set_config(..., true)` is `SET LOCAL synchronous_commit TO off` for this statement's
+/// transaction, for the reason given in `platform::consume::apply_once`. The events are seven
+/// parallel arrays; returns the ids stored by this call.
+const STORE_ONCE: &str = "WITH input AS ( \
+       SELECT t.id::uuid AS id, t.event_type, t.aggregate_id::uuid AS aggregate_id, \
+              t.user_id::uuid AS user_id, t.payload::jsonb AS payload, \
+              t.created_at::timestamptz AS created_at, t.version::int4 AS version, t.n \
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+            WITH ORDINALITY AS t(id, event_type, aggregate_id, user_id, payload, created_at, version, n)), \
+     receipt AS ( \
        INSERT INTO consumer_receipts (consumer, event_id) \
-       SELECT $9, $1::text::uuid FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed \
+       SELECT $8, input.id FROM input, (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed \
+       ORDER BY input.n \
        ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id), \
      stored AS ( \
        INSERT INTO events (id, event_type, aggregate_id, user_id, payload, metadata, created_at, version) \
-       SELECT receipt.event_id, $2, $3::text::uuid, (SELECT id FROM users WHERE id = $4::text::uuid), \
-              $5::text::jsonb, jsonb_build_object('transport', $6::text, 'received_at', now()), \
-              $7::text::timestamptz, $8 \
-       FROM receipt ON CONFLICT (id) DO NOTHING RETURNING id) \
-     SELECT count(*)::int8 FROM receipt";
+       SELECT DISTINCT ON (input.id) input.id, input.event_type, input.aggregate_id, users.id, input.payload, \
+              jsonb_build_object('transport', $9::text, 'received_at', now()), input.created_at, input.version \
+       FROM receipt JOIN input ON input.id = receipt.event_id LEFT JOIN users ON users.id = input.user_id \
+       ORDER BY input.id, input.n \
+       ON CONFLICT (id) DO NOTHING RETURNING id) \
+     SELECT event_id::text FROM receipt";
 
 const COLUMNS: &str = "id::text, event_type, aggregate_id::text, user_id::text, payload::text, metadata::text, \
      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), version";
@@ -38,7 +49,7 @@ fn list_sql() -> String {
            AND ($4::text IS NULL OR created_at >= $4::text::timestamptz) \
            AND ($5::text IS NULL OR created_at < $5::text::timestamptz) \
            AND ($6::text IS NULL OR (created_at, id) < ($6::text::timestamptz, $7::text::uuid)) \
-         ORDER BY created_at DESC, id DESC LIMIT $8"
+         ORDER BY events.created_at DESC, events.id DESC LIMIT $8"
     )
 }
 
@@ -52,34 +63,41 @@ fn one_sql() -> String {
 const DELETE_OLD: &str =
     "DELETE FROM events WHERE created_at < now() - $1::int8 * interval '1 day'";
 
-/// Records `consumer`'s receipt for `event` and stores it, in one statement; `true` the first
-/// time, `false` for a duplicate (nothing written).
+/// Records `consumer`'s receipt for each of `events` and stores those not received before, in
+/// one statement; returns the ids of the events stored now (a duplicate is not among them).
 pub fn store_once(
     conn: &Connection,
     consumer: &str,
-    event: &CloudEvent,
+    events: &[CloudEvent],
     transport: &str,
-) -> Result<bool, DbError> {
+) -> Result<HashSet<String>, DbError> {
+    let column = |value: &dyn Fn(&CloudEvent) -> String| {
+        ParameterValue::ArrayStr(events.iter().map(|e| Some(value(e))).collect())
+    };
     let rows = conn
         .query(
             STORE_ONCE,
             &[
-                ParameterValue::Str(event.id().to_string()),
-                ParameterValue::Str(event.topic().as_str().to_owned()),
-                ParameterValue::Str(event.subject().id().hyphenated().to_string()),
-                ParameterValue::Str(event.user_id().to_string()),
-                ParameterValue::Str(event.to_json().to_string()),
-                ParameterValue::Str(transport.to_owned()),
-                ParameterValue::Str(event.time().to_string()),
-                ParameterValue::Int32(version_of(event)),
+                column(&|e| e.id().to_string()),
+                column(&|e| e.topic().as_str().to_owned()),
+                column(&|e| e.subject().id().hyphenated().to_string()),
+                column(&|e| e.user_id().to_string()),
+                column(&|e| e.to_json().to_string()),
+                column(&|e| e.time().to_string()),
+                column(&|e| version_of(e).to_string()),
                 ParameterValue::Str(consumer.to_owned()),
+                ParameterValue::Str(transport.to_owned()),
             ],
         )
-        .map_err(|err| DbError::postgres("storing an event", err))?;
-    Ok(matches!(
-        rows.rows.first().and_then(|row| row.first()),
-        Some(DbValue::Int64(1))
-    ))
+        .map_err(|err| DbError::postgres("storing events", err))?;
+    Ok(rows
+        .rows
+        .iter()
+        .filter_map(|row| match row.first() {
+            Some(DbValue::Str(id)) => Some(id.clone()),
+            _ => None,
+        })
+        .collect())
 }
 
 fn version_of(event: &CloudEvent) -> i32 {

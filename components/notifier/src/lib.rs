@@ -70,17 +70,22 @@ async fn tick_route(req: Request) -> Response {
     }
 }
 
-/// The Redis trigger: one message per fired reminder.
+/// The Redis trigger: one message per fired reminder, or a batch of them, handled in order. An
+/// event whose handling fails is left to the dispatcher's redelivery and does not stop the rest.
 #[cfg_attr(target_arch = "wasm32", spin_sdk::redis_component)]
 pub async fn on_message(message: Vec<u8>) -> Result<(), String> {
-    let event = match consume::from_redis(&message) {
-        Ok(event) => event,
-        Err(problem) => {
-            eprintln!("notifier: ignoring a Redis message: {problem}");
-            return Ok(());
+    let mut outcome = Ok(());
+    for decoded in consume::from_redis(&message) {
+        match decoded {
+            Ok(event) => {
+                if let Err(err) = intake::handle(&event).await {
+                    outcome = Err(err.to_string());
+                }
+            }
+            Err(problem) => eprintln!("notifier: ignoring a Redis message: {problem}"),
         }
-    };
-    intake::handle(&event).await.map_err(|err| err.to_string())
+    }
+    outcome
 }
 
 // The cron trigger (`notifier-cron` in spin.toml) runs the same tick as `POST /ticks/notifier`.

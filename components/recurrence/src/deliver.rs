@@ -101,19 +101,28 @@ fn log_outcome(event: &CloudEvent, result: &Result<usize, DeliveryError>) {
     }
 }
 
-/// A Redis message.
+/// A Redis message: one event or a batch, applied in order. What cannot be decoded is logged
+/// and dropped; an event that fails is left to the dispatcher's redelivery and does not stop
+/// the rest.
 pub fn from_redis(payload: &[u8]) -> Result<(), String> {
-    let event = consume::from_redis(payload).map_err(|err| {
-        platform::log::warn(
-            "recurrence",
-            &format!("undecodable message dropped: {err}"),
-            &[],
-        );
-        err.to_string()
-    })?;
-    let result = apply(&event);
-    log_outcome(&event, &result);
-    result.map(|_| ()).map_err(|err| err.to_string())
+    let mut outcome = Ok(());
+    for decoded in consume::from_redis(payload) {
+        match decoded {
+            Ok(event) => {
+                let result = apply(&event);
+                log_outcome(&event, &result);
+                if let Err(err) = result {
+                    outcome = Err(err.to_string());
+                }
+            }
+            Err(err) => platform::log::warn(
+                "recurrence",
+                &format!("undecodable message dropped: {err}"),
+                &[],
+            ),
+        }
+    }
+    outcome
 }
 
 /// `POST /events/recurrence/{topic}`: a Dapr delivery. SUCCESS when applied (or already),

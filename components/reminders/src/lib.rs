@@ -85,18 +85,23 @@ fn tick_route(req: Request, _: Params) -> Response {
     }
 }
 
-/// The Redis trigger: one message per task event.
+/// The Redis trigger: one message per task event, or a batch of them, handled in order. An
+/// event whose handling fails is left to the dispatcher's redelivery and does not stop the rest.
 #[cfg_attr(target_arch = "wasm32", spin_sdk::redis_component)]
 pub fn on_message(message: Vec<u8>) -> Result<(), String> {
-    let event = match consume::from_redis(&message) {
-        Ok(event) => event,
-        // A message that is not an event is logged and dropped: failing would not make it one.
-        Err(problem) => {
-            eprintln!("reminders: ignoring a Redis message: {problem}");
-            return Ok(());
+    let mut outcome = Ok(());
+    for decoded in consume::from_redis(&message) {
+        match decoded {
+            Ok(event) => {
+                if let Err(err) = planning::handle(&event) {
+                    outcome = Err(err.to_string());
+                }
+            }
+            // A message that is not an event is logged and dropped: failing would not make it one.
+            Err(problem) => eprintln!("reminders: ignoring a Redis message: {problem}"),
         }
-    };
-    planning::handle(&event).map_err(|err| err.to_string())
+    }
+    outcome
 }
 
 // The cron trigger (`reminders-cron` in spin.toml) runs the same tick as `POST /ticks/reminders`.

@@ -335,6 +335,73 @@ impl TestRedis {
     }
 }
 
+/// A subscriber on one channel of a [`TestRedis`] (`redis-cli subscribe`, a real client),
+/// recording every message's payload.
+pub struct Subscriber {
+    child: tokio::process::Child,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+}
+
+impl TestRedis {
+    /// Subscribes to `channel`; returns once the subscription is confirmed, so nothing published
+    /// afterwards is missed.
+    pub async fn subscribe(&self, channel: &str) -> Result<Subscriber> {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = tokio::process::Command::new("redis-cli")
+            .args(["-h", &self.ip.to_string(), "-p", "6379", "--raw"])
+            .args(["subscribe", channel])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting redis-cli")?;
+        let stdout = child.stdout.take().context("redis-cli's stdout")?;
+        let mut subscriber = Subscriber {
+            child,
+            lines: tokio::io::BufReader::new(stdout).lines(),
+        };
+        // The confirmation: "subscribe", the channel, the subscription count.
+        for _ in 0..3 {
+            subscriber.line().await?;
+        }
+        Ok(subscriber)
+    }
+}
+
+impl Subscriber {
+    async fn line(&mut self) -> Result<String> {
+        self.lines
+            .next_line()
+            .await?
+            .context("redis-cli ended its output")
+    }
+
+    /// The next message's payload (a payload is one line: JSON without newlines), or `None`
+    /// when none arrives within `timeout`.
+    pub async fn next(&mut self, timeout: std::time::Duration) -> Result<Option<String>> {
+        let message = async {
+            // "message", the channel, the payload.
+            let kind = self.line().await?;
+            anyhow::ensure!(
+                kind == "message",
+                "unexpected line from redis-cli: {kind:?}"
+            );
+            self.line().await?;
+            self.line().await
+        };
+        match tokio::time::timeout(timeout, message).await {
+            Ok(payload) => payload.map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
 impl Drop for TestRedis {
     fn drop(&mut self) {
         if let Some(mut child) = self.server.take() {

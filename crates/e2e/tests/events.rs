@@ -125,6 +125,28 @@ impl Bus {
         event
     }
 
+    /// Writes `events` to the outbox in one transaction, as a writer with several changes does.
+    async fn enqueue_all(&self, events: &[CloudEvent]) {
+        let mut sql = self.sql().await;
+        let tx = sql.transaction().await.unwrap();
+        for event in events {
+            tx.execute(
+                "INSERT INTO outbox (id, topic, subject, user_id, payload) \
+                 VALUES ($1::text::uuid, $2, $3, $4::text::uuid, $5::text::jsonb)",
+                &[
+                    &event.id().to_string(),
+                    &event.topic().as_str(),
+                    &event.subject().to_string(),
+                    &event.user_id().to_string(),
+                    &event.to_json().to_string(),
+                ],
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
     async fn stored_events(&self) -> i64 {
         self.count("SELECT count(*) FROM events").await
     }
@@ -341,6 +363,80 @@ async fn every_event_reaches_the_audit_log_once_even_when_delivered_twice() {
             "{line} missing from\n{metrics}"
         );
     }
+}
+
+#[tokio::test]
+async fn events_claimed_together_travel_as_batches_and_each_is_stored_once() {
+    let redis = TestRedis::start().await.unwrap();
+    let mut channel = redis.subscribe("tasks.task.created").await.unwrap();
+    let (bus, _app) = Bus::start(|app| app.var("redis_url", &redis.url()), EVERYTHING).await;
+    let user = UserId::from(uuid::Uuid::new_v4());
+
+    // 150 events in one commit: the dispatcher's next claim finds them all, and they travel in
+    // the CloudEvents JSON batch format, at most 100 to a message, in the order written.
+    let events: Vec<CloudEvent> = (0..150).map(|_| event(Topic::TaskCreated, user)).collect();
+    bus.enqueue_all(&events).await;
+    let (mut messages, mut received) = (0, Vec::new());
+    while received.len() < events.len() {
+        let payload = channel
+            .next(Duration::from_secs(10))
+            .await
+            .unwrap()
+            .expect("the dispatcher publishes the events");
+        messages += 1;
+        match serde_json::from_str(&payload).unwrap() {
+            Value::Array(batch) => received.extend(batch),
+            one => received.push(one),
+        }
+    }
+    assert_eq!(messages, 2, "150 events claimed at once are two messages");
+    let sent: Vec<Value> = events.iter().map(CloudEvent::to_json).collect();
+    assert_eq!(received, sent, "every event, unchanged and in order");
+    wait_for("150 stored events", Duration::from_secs(10), || async {
+        bus.stored_events().await == 150
+    })
+    .await;
+
+    // A batch as a redelivery or a broken publisher might send it: an event already stored, a
+    // new one twice, something that is not an event, another new one. The new ones are
+    // stored once each; nothing else changes.
+    let new = [
+        event(Topic::TaskCreated, user),
+        event(Topic::TaskCreated, user),
+    ];
+    let batch = json!([
+        events[0].to_json(),
+        new[0].to_json(),
+        new[0].to_json(),
+        {"specversion": "1.0"},
+        new[1].to_json(),
+    ]);
+    redis
+        .publish("tasks.task.created", batch.to_string().as_bytes())
+        .await
+        .unwrap();
+    wait_for("152 stored events", Duration::from_secs(10), || async {
+        bus.stored_events().await == 152
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(bus.stored_events().await, 152);
+    assert_eq!(
+        bus.count("SELECT count(*) FROM consumer_receipts WHERE consumer = 'audit'")
+            .await,
+        152
+    );
+    let stored: i64 = bus
+        .sql()
+        .await
+        .query_one(
+            "SELECT count(*) FROM events WHERE id = ANY($1::text[]::uuid[])",
+            &[&new.iter().map(|e| e.id().to_string()).collect::<Vec<_>>()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 2);
 }
 
 #[tokio::test]

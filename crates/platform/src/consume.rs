@@ -46,9 +46,20 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
-/// Decodes a Redis message: the CloudEvent JSON, as the dispatcher publishes it.
-pub fn from_redis(payload: &[u8]) -> Result<CloudEvent, DecodeError> {
-    let value: serde_json::Value = serde_json::from_slice(payload).map_err(DecodeError::NotJson)?;
+/// Decodes a Redis message: one CloudEvent in structured JSON, or several in the CloudEvents
+/// JSON Batch Format (a JSON array of them, `application/cloudevents-batch+json`), which is how
+/// the dispatcher publishes the events of one topic it claimed together
+/// ([`crate::publish`]). Each element of a batch is decoded on its own, so one bad event does
+/// not take its neighbours down; a message that is not JSON is one error.
+pub fn from_redis(payload: &[u8]) -> Vec<Result<CloudEvent, DecodeError>> {
+    match serde_json::from_slice(payload) {
+        Ok(serde_json::Value::Array(events)) => events.into_iter().map(event).collect(),
+        Ok(value) => vec![event(value)],
+        Err(err) => vec![Err(DecodeError::NotJson(err))],
+    }
+}
+
+fn event(value: serde_json::Value) -> Result<CloudEvent, DecodeError> {
     CloudEvent::parse(value).map_err(DecodeError::Envelope)
 }
 
@@ -68,7 +79,7 @@ pub fn from_dapr(req: &Request) -> Result<CloudEvent, DecodeError> {
     if media != "application/cloudevents+json" && media != "application/json" {
         return Err(DecodeError::MediaType(media));
     }
-    from_redis(req.body())
+    event(serde_json::from_slice(req.body()).map_err(DecodeError::NotJson)?)
 }
 
 /// What became of one delivery.
@@ -150,11 +161,57 @@ impl DaprStatus {
 mod tests {
     use super::*;
 
+    fn sample(id: &str) -> serde_json::Value {
+        use domain::event::{EventHeader, EventId, Source, Subject, Topic};
+        let header = EventHeader {
+            id: EventId::parse(id).expect("a v7 id"),
+            time: domain::time::Timestamp::parse("2026-11-29T10:00:00Z").expect("a time"),
+            source: Source::Reminders,
+            traceparent: None,
+        };
+        let data = serde_json::json!({"user_id": "0190a4c4-0000-7000-8000-000000000002"});
+        let subject = Subject::reminder(uuid::Uuid::nil());
+        CloudEvent::new(Topic::ReminderScheduled, header, subject, data)
+            .expect("a valid event")
+            .to_json()
+    }
+
     #[test]
     fn a_redis_message_that_is_not_an_event_is_refused_with_the_reason() {
-        assert!(matches!(from_redis(b"nope"), Err(DecodeError::NotJson(_))));
-        let err = from_redis(br#"{"specversion":"1.0"}"#).unwrap_err();
+        let decoded = from_redis(b"nope");
+        assert!(matches!(decoded.as_slice(), [Err(DecodeError::NotJson(_))]));
+        let decoded = from_redis(br#"{"specversion":"1.0"}"#);
+        let [Err(err)] = decoded.as_slice() else {
+            panic!("one error expected: {decoded:?}")
+        };
         assert!(err.to_string().contains("id"), "{err}");
+    }
+
+    #[test]
+    fn a_single_event_and_a_batch_decode_to_their_events_in_order() {
+        let one = sample("0190a4c4-0000-7000-8000-00000000000a");
+        assert_eq!(from_redis(one.to_string().as_bytes()).len(), 1);
+
+        let ids = [
+            "0190a4c4-0000-7000-8000-00000000000a",
+            "0190a4c4-0000-7000-8000-00000000000b",
+        ];
+        let batch = serde_json::Value::Array(ids.iter().map(|id| sample(id)).collect());
+        let decoded: Vec<String> = from_redis(batch.to_string().as_bytes())
+            .into_iter()
+            .map(|event| event.expect("valid").id().to_string())
+            .collect();
+        assert_eq!(decoded, ids);
+    }
+
+    #[test]
+    fn a_bad_element_of_a_batch_does_not_take_its_neighbours_down() {
+        let good = sample("0190a4c4-0000-7000-8000-00000000000a");
+        let batch = serde_json::json!([good, {"specversion": "1.0"}]);
+        let decoded = from_redis(batch.to_string().as_bytes());
+        assert_eq!(decoded.len(), 2);
+        assert!(decoded[0].is_ok());
+        assert!(matches!(decoded[1], Err(DecodeError::Envelope(_))));
     }
 
     #[test]
