@@ -30,14 +30,7 @@ impl std::fmt::Display for RetentionError {
 
 /// The retention period in days.
 pub fn retention_days() -> Result<i64, config::ConfigError> {
-    let value = config::optional(RETENTION_DAYS)?.unwrap_or_else(|| "90".to_owned());
-    match value.trim().parse::<i64>() {
-        Ok(days) if days > 0 => Ok(days),
-        _ => Err(config::ConfigError::Invalid {
-            name: RETENTION_DAYS.to_owned(),
-            expected: "a positive whole number of days",
-        }),
-    }
+    config::days(RETENTION_DAYS, 90)
 }
 
 /// Deletes expired events; returns how many.

@@ -5,7 +5,9 @@
 //! every value is read from the database when scraped. Each metric is one entry of [`METRICS`]
 //! (name, help, type, label and the query giving `(label value, number)` rows): adding a metric
 //! (reminders, notifications, ...) is adding an entry there. The seed plan's names are kept
-//! where they apply (`events_published_total`, `events_persisted_total`).
+//! where they apply (`events_published_total`, `events_persisted_total`). The event
+//! counters read `event_totals`, which triggers keep (migration 0009), so that they
+//! never go down although the rows they count are pruned (outbox) or expire (audit retention).
 
 use platform::db;
 use spin_sdk::http::{Params, Request, Response};
@@ -32,14 +34,14 @@ pub const METRICS: &[Metric] = &[
         help: "Outbox events published to the event bus, by topic.",
         kind: "counter",
         label: Some("topic"),
-        query: "SELECT topic, count(*)::float8 FROM outbox WHERE delivered_at IS NOT NULL GROUP BY topic",
+        query: "SELECT label, total::float8 FROM event_totals WHERE metric = 'events_published_total' ORDER BY label",
     },
     Metric {
         name: "events_persisted_total",
         help: "Events stored in the audit log, by event type.",
         kind: "counter",
         label: Some("event_type"),
-        query: "SELECT event_type, count(*)::float8 FROM events GROUP BY event_type",
+        query: "SELECT label, total::float8 FROM event_totals WHERE metric = 'events_persisted_total' ORDER BY label",
     },
     Metric {
         name: "outbox_backlog",

@@ -658,6 +658,92 @@ async fn the_dapr_transport_publishes_and_delivers_by_dapr_s_contract() {
     assert_eq!(bus.stored_events().await, 1);
 }
 
+/// The value of an unlabelled or labelled sample in `/metrics`, if present.
+async fn metric(base: &str, sample: &str) -> Option<f64> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(sample)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn old_delivered_events_are_pruned_and_the_counters_keep_counting_them() {
+    let redis = TestRedis::start().await.unwrap();
+    let (bus, _app) = Bus::start(|app| app.var("redis_url", &redis.url()), EVERYTHING).await;
+    let user = UserId::from(uuid::Uuid::new_v4());
+    // A topic only `audit` consumes, so every delivery row can be settled here.
+    let events: Vec<CloudEvent> = (0..3)
+        .map(|_| event(Topic::ReminderScheduled, user))
+        .collect();
+    bus.enqueue_all(&events).await;
+    wait_for("three stored events", Duration::from_secs(10), || async {
+        bus.stored_events().await == 3
+    })
+    .await;
+    let published = "events_published_total{topic=\"reminders.reminder.scheduled\"}";
+    let persisted = "events_persisted_total{event_type=\"reminders.reminder.scheduled\"}";
+    assert_eq!(metric(&bus.base, published).await, Some(3.0));
+    assert_eq!(metric(&bus.base, persisted).await, Some(3.0));
+
+    // A week and a day later: the receipts are in, so the next tick settles the first two;
+    // the third is a dead letter, which keeps its outbox row for the admin's retry.
+    let sql = bus.sql().await;
+    let dead = events[2].id().to_string();
+    sql.execute(
+        "UPDATE event_deliveries SET next_check_at = now(), \
+         dead_at = CASE WHEN event_id = $1::text::uuid THEN now() END",
+        &[&dead],
+    )
+    .await
+    .unwrap();
+    sql.execute(
+        "UPDATE outbox SET created_at = now() - interval '8 days'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let recent = bus.enqueue(Topic::ReminderScheduled, user).await;
+    wait_for(
+        "the two settled old rows pruned",
+        Duration::from_secs(10),
+        || async { bus.count("SELECT count(*) FROM outbox").await == 2 },
+    )
+    .await;
+    let left: Vec<String> = sql
+        .query("SELECT id::text FROM outbox ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(left, [dead, recent.id().to_string()]);
+
+    // Audit retention deletes the stored events; the counters never go down.
+    wait_for(
+        "the fourth event stored",
+        Duration::from_secs(10),
+        || async { bus.stored_events().await == 4 },
+    )
+    .await;
+    sql.execute(
+        "UPDATE events SET created_at = now() - interval '91 days'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let (status, body) = bus
+        .send(Method::POST, "/ticks/audit", Some("test-tick-token"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["deleted"], 4);
+    assert_eq!(metric(&bus.base, published).await, Some(4.0));
+    assert_eq!(metric(&bus.base, persisted).await, Some(4.0));
+}
+
 #[tokio::test]
 async fn replay_rebuilds_lost_state_once_and_dead_letters_can_be_retried() {
     let redis = TestRedis::start().await.unwrap();

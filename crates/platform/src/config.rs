@@ -81,6 +81,22 @@ pub fn flag(name: &str, default: bool) -> Result<bool, ConfigError> {
     }
 }
 
+/// A number of days (a retention period, a horizon): a positive whole number; unset means
+/// `default`.
+pub fn days(name: &str, default: i64) -> Result<i64, ConfigError> {
+    match optional(name)? {
+        None => Ok(default),
+        Some(value) => parse_days(&value).ok_or_else(|| ConfigError::Invalid {
+            name: name.to_owned(),
+            expected: "a positive whole number of days",
+        }),
+    }
+}
+
+fn parse_days(value: &str) -> Option<i64> {
+    value.trim().parse::<i64>().ok().filter(|days| *days > 0)
+}
+
 fn parse_flag(value: &str) -> Option<bool> {
     match value.trim() {
         "true" => Some(true),
@@ -163,6 +179,14 @@ mod tests {
         assert_eq!(parse_flag("false "), Some(false));
         assert_eq!(parse_flag("1"), None);
         assert_eq!(parse_flag("yes"), None);
+    }
+
+    #[test]
+    fn days_are_positive_whole_numbers() {
+        assert_eq!(parse_days(" 7"), Some(7));
+        assert_eq!(parse_days("0"), None);
+        assert_eq!(parse_days("-1"), None);
+        assert_eq!(parse_days("1.5"), None);
     }
 
     #[test]
