@@ -328,7 +328,7 @@ pub fn list(
              (read_at AT TIME ZONE 'UTC') AS read_at, (created_at AT TIME ZONE 'UTC') AS created_at \
              FROM notifications WHERE user_id = $1 AND (NOT $2 OR channel = 'in_app') \
              AND ($3::timestamp IS NULL OR (created_at, id) < (($3::timestamp AT TIME ZONE 'UTC'), $4)) \
-             ORDER BY created_at DESC, id DESC LIMIT $5",
+             ORDER BY notifications.created_at DESC, notifications.id DESC LIMIT $5",
             &[
                 user_id.as_uuid().into(),
                 in_app_only.into(),

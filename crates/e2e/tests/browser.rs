@@ -43,7 +43,7 @@ async fn the_web_ui_in_headless_chromium() {
     );
     assert!(
         web.join("node_modules/playwright-core").is_dir(),
-        "web/node_modules is missing: run `npm ci` in web/ (.ci/run does)"
+        "web/node_modules is missing: run `npm install` in web/ (.ci/run does)"
     );
     let manifest = std::fs::read_to_string(root.join("spin.toml")).unwrap();
     let components = served_components(&manifest);
