@@ -147,6 +147,30 @@ impl Bus {
         tx.commit().await.unwrap();
     }
 
+    /// Ages the events `filter` selects past the 90-day retention, runs the audit's retention
+    /// tick, and returns how many it deleted.
+    async fn expire_events(
+        &self,
+        filter: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> i64 {
+        self.sql()
+            .await
+            .execute(
+                &format!(
+                    "UPDATE events SET created_at = now() - interval '91 days' WHERE {filter}"
+                ),
+                params,
+            )
+            .await
+            .unwrap();
+        let (status, body) = self
+            .send(Method::POST, "/ticks/audit", Some("test-tick-token"), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["deleted"].as_i64().unwrap()
+    }
+
     async fn stored_events(&self) -> i64 {
         self.count("SELECT count(*) FROM events").await
     }
@@ -729,17 +753,7 @@ async fn old_delivered_events_are_pruned_and_the_counters_keep_counting_them() {
         || async { bus.stored_events().await == 4 },
     )
     .await;
-    sql.execute(
-        "UPDATE events SET created_at = now() - interval '91 days'",
-        &[],
-    )
-    .await
-    .unwrap();
-    let (status, body) = bus
-        .send(Method::POST, "/ticks/audit", Some("test-tick-token"), None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["deleted"], 4);
+    assert_eq!(bus.expire_events("true", &[]).await, 4);
     assert_eq!(metric(&bus.base, published).await, Some(4.0));
     assert_eq!(metric(&bus.base, persisted).await, Some(4.0));
 }
@@ -973,17 +987,11 @@ async fn replay_rebuilds_lost_state_once_and_dead_letters_can_be_retried() {
         assert_eq!(tick.status(), expected, "dapr-api-token {token}");
     }
     // Retention: nothing here is older than 90 days; with 1 day, an old event goes.
-    sql.execute(
-        "UPDATE events SET created_at = now() - interval '91 days' WHERE id = $1::text::uuid",
-        &[&lost.id().to_string()],
-    )
-    .await
-    .unwrap();
-    let (status, body) = bus
-        .send(Method::POST, "/ticks/audit", Some("test-tick-token"), None)
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["deleted"], 1);
+    let lost_id = lost.id().to_string();
+    assert_eq!(
+        bus.expire_events("id = $1::text::uuid", &[&lost_id]).await,
+        1
+    );
     assert_eq!(bus.stored_events().await, 4);
 }
 
