@@ -112,7 +112,7 @@ impl From<Error> for Response {
                 response
             }
             Error::Internal(cause) => {
-                eprintln!("api: accounts: {cause}");
+                platform::log::error("api", &format!("accounts: {cause}"), &[]);
                 Problem::new(500).into()
             }
         }

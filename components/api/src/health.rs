@@ -100,11 +100,15 @@ impl Report {
         let state = match outcome {
             Ok(()) => CheckState::Up,
             Err(Failure::Down(cause)) => {
-                eprintln!("api: readiness: {name} is down: {cause}");
+                platform::log::error("api", &format!("readiness: {name} is down: {cause}"), &[]);
                 CheckState::Down
             }
             Err(Failure::Config(err)) => {
-                eprintln!("api: readiness: {name} is misconfigured: {err}");
+                platform::log::error(
+                    "api",
+                    &format!("readiness: {name} is misconfigured: {err}"),
+                    &[],
+                );
                 CheckState::Misconfigured
             }
         };

@@ -127,7 +127,7 @@ impl From<Error> for Response {
                 response
             }
             Error::Internal(cause) => {
-                eprintln!("api: recurring: {cause}");
+                platform::log::error("api", &format!("recurring: {cause}"), &[]);
                 Problem::new(500).into()
             }
         }

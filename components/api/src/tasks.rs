@@ -124,7 +124,7 @@ impl From<Error> for Response {
             )
             .into(),
             Error::Internal(cause) => {
-                eprintln!("api: tasks: {cause}");
+                platform::log::error("api", &format!("tasks: {cause}"), &[]);
                 Problem::new(500).into()
             }
         }

@@ -52,9 +52,13 @@ pub async fn run(event: Option<Uuid>) -> Result<DeliveryReport, Error> {
                         .next_delay(delivery.attempts.max(0) as u32)
                         .map(|delay| delay.num_milliseconds())
                 };
-                eprintln!(
-                    "notifier: {} delivery {} failed (attempt {}): {message}",
-                    delivery.channel, delivery.id, delivery.attempts
+                platform::log::warn(
+                    "notifier",
+                    &format!("delivery failed (attempt {}): {message}", delivery.attempts),
+                    &[
+                        ("notification_id", &delivery.id.to_string()),
+                        ("channel", delivery.channel.as_str()),
+                    ],
                 );
                 store::mark_failed(&conn, delivery.id, &message, retry)?;
                 report.failed += 1;

@@ -45,13 +45,17 @@ pub async fn handle(req: Request) -> Response {
 async fn deliver_route(req: Request) -> Response {
     let status = match consume::from_dapr(&req) {
         Err(problem) => {
-            eprintln!("notifier: dropping a delivery: {problem}");
+            platform::log::warn("notifier", &format!("dropping a delivery: {problem}"), &[]);
             DaprStatus::Drop
         }
         Ok(event) => match intake::handle(&event).await {
             Ok(()) => DaprStatus::Success,
             Err(err) => {
-                eprintln!("notifier: delivery failed, Dapr will retry: {err}");
+                platform::log::error(
+                    "notifier",
+                    &format!("delivery failed, Dapr will retry: {err}"),
+                    &[],
+                );
                 DaprStatus::Retry
             }
         },
@@ -82,7 +86,11 @@ pub async fn on_message(message: Vec<u8>) -> Result<(), String> {
                     outcome = Err(err.to_string());
                 }
             }
-            Err(problem) => eprintln!("notifier: ignoring a Redis message: {problem}"),
+            Err(problem) => platform::log::warn(
+                "notifier",
+                &format!("ignoring a Redis message: {problem}"),
+                &[],
+            ),
         }
     }
     outcome

@@ -59,13 +59,17 @@ pub fn handle(req: Request) -> Response {
 fn deliver(req: Request, _: Params) -> Response {
     let status = match consume::from_dapr(&req) {
         Err(problem) => {
-            eprintln!("reminders: dropping a delivery: {problem}");
+            platform::log::warn("reminders", &format!("dropping a delivery: {problem}"), &[]);
             DaprStatus::Drop
         }
         Ok(event) => match planning::handle(&event) {
             Ok(()) => DaprStatus::Success,
             Err(err) => {
-                eprintln!("reminders: delivery failed, Dapr will retry: {err}");
+                platform::log::error(
+                    "reminders",
+                    &format!("delivery failed, Dapr will retry: {err}"),
+                    &[],
+                );
                 DaprStatus::Retry
             }
         },
@@ -98,7 +102,11 @@ pub fn on_message(message: Vec<u8>) -> Result<(), String> {
                 }
             }
             // A message that is not an event is logged and dropped: failing would not make it one.
-            Err(problem) => eprintln!("reminders: ignoring a Redis message: {problem}"),
+            Err(problem) => platform::log::warn(
+                "reminders",
+                &format!("ignoring a Redis message: {problem}"),
+                &[],
+            ),
         }
     }
     outcome

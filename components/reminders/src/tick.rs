@@ -77,11 +77,15 @@ pub fn run() -> Result<TickReport, Error> {
         }
     }
     if report.fired > 0 {
-        println!(
-            "reminders: fired {} (max lag {:.3} s) in {} ms",
-            report.fired,
-            report.max_lag_seconds,
-            started.elapsed().as_millis()
+        platform::log::info(
+            "reminders",
+            &format!(
+                "fired {} (max lag {:.3} s) in {} ms",
+                report.fired,
+                report.max_lag_seconds,
+                started.elapsed().as_millis()
+            ),
+            &[],
         );
     }
     Ok(report)

@@ -40,7 +40,11 @@ pub fn verify(password: &Password, stored: &str) -> bool {
             .verify_password(password.expose().as_bytes(), &parsed)
             .is_ok(),
         Err(err) => {
-            eprintln!("api: a stored password hash could not be parsed: {err}");
+            platform::log::error(
+                "api",
+                &format!("a stored password hash could not be parsed: {err}"),
+                &[],
+            );
             false
         }
     }
