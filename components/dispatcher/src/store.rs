@@ -2,9 +2,11 @@
 //! (migration 0005), and pruning the outbox. Outbox publishing itself is shared with the API's fast path and lives in
 //! `platform::publish`.
 
+use std::collections::HashSet;
+
 use domain::event::{Consumer, RedeliveryPolicy, Topic};
 use platform::db::{self, DbError};
-use platform::publish::Publisher;
+use platform::publish::{OutboxEvent, Publisher};
 use spin_sdk::pg4::{Connection, DbValue, ParameterValue};
 
 /// Due, live delivery rows, with whether the receipt is there, whether the consumer looks
@@ -153,9 +155,8 @@ pub fn redeliver_due(
             ..Redelivery::default()
         };
         let (mut settled, mut dead, mut postponed) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut republished, mut waits) = (Vec::new(), Vec::new());
-        // An event owed by several consumers is published once per round.
-        let mut published: std::collections::HashMap<String, bool> = Default::default();
+        // Pairs still owed a receipt, and their events, each once however many consumers owe it.
+        let (mut owed, mut events, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
         for row in &rows.rows {
             let pair = (text(row, 0), text(row, 1));
             let attempts = u32::try_from(int(row, 2)).unwrap_or(0);
@@ -172,26 +173,36 @@ pub fn redeliver_due(
                 );
                 dead.push(pair);
             } else {
-                let (topic, user_id, payload) = (text(row, 4), text(row, 5), text(row, 6));
-                let ok = *published.entry(pair.0.clone()).or_insert_with(|| {
-                    match publisher.publish(&topic, &user_id, &payload) {
-                        Ok(()) => true,
-                        Err(err) => {
-                            platform::log::warn(
-                                "dispatcher",
-                                &format!("redelivery failed: {err}"),
-                                &[("event_id", &pair.0)],
-                            );
-                            false
-                        }
-                    }
-                });
-                if ok {
-                    waits.push(Some(policy.wait_after(attempts + 1) as i64));
-                    republished.push(pair);
-                } else {
-                    postponed.push(pair);
+                if seen.insert(pair.0.clone()) {
+                    events.push(OutboxEvent {
+                        id: pair.0.clone(),
+                        topic: text(row, 4),
+                        user_id: text(row, 5),
+                        payload: text(row, 6),
+                    });
                 }
+                owed.push((pair, attempts));
+            }
+        }
+        // Published again the way the first publication went: batched per topic on Redis.
+        let mut failed = HashSet::new();
+        publisher.publish_all(&events, |event, result| {
+            if let Err(err) = result {
+                platform::log::warn(
+                    "dispatcher",
+                    &format!("redelivery failed: {err}"),
+                    &[("event_id", &event.id)],
+                );
+                failed.insert(event.id.clone());
+            }
+        });
+        let (mut republished, mut waits) = (Vec::new(), Vec::new());
+        for (pair, attempts) in owed {
+            if failed.contains(&pair.0) {
+                postponed.push(pair);
+            } else {
+                waits.push(Some(policy.wait_after(attempts + 1) as i64));
+                republished.push(pair);
             }
         }
         round.settled = settled.len();

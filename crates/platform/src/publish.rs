@@ -171,43 +171,58 @@ impl Publisher {
     }
 }
 
-/// One outbox row as claimed.
-struct Claimed {
-    id: String,
-    topic: String,
-    user_id: String,
-    payload: String,
+/// An event to publish, as the outbox (or the audit log) holds it.
+#[derive(Debug, Clone)]
+pub struct OutboxEvent {
+    /// The CloudEvent id.
+    pub id: String,
+    /// The topic.
+    pub topic: String,
+    /// The owner (the Dapr partition key), or empty.
+    pub user_id: String,
+    /// The CloudEvent JSON.
+    pub payload: String,
 }
 
 impl Publisher {
-    /// Publishes `events` (one topic's, in order) as the transport carries them, calling
-    /// `outcome` for each with whether it was published: on Redis, batches of up to
-    /// [`BATCH_EVENTS`] events and [`BATCH_BYTES`] bytes; on Dapr, one event per publish (Dapr
-    /// delivers each message to a subscriber on its own, and the partition key is per user).
-    fn publish_in_batches(
+    /// Publishes `events` as the transport carries them, topic by topic, in their order within
+    /// each topic, calling `outcome` for each with whether it was published: on Redis, batches
+    /// of up to [`BATCH_EVENTS`] events and [`BATCH_BYTES`] bytes; on Dapr, one event per
+    /// publish (Dapr delivers each message to a subscriber on its own, and the partition key is
+    /// per user).
+    pub fn publish_all(
         &mut self,
-        topic: &str,
-        events: &[&Claimed],
-        mut outcome: impl FnMut(&Claimed, &Result<(), PublishError>),
+        events: &[OutboxEvent],
+        mut outcome: impl FnMut(&OutboxEvent, &Result<(), PublishError>),
     ) {
-        let mut rest = events;
-        while !rest.is_empty() {
-            let take = match self {
-                Self::Redis { .. } => batch_len(rest.iter().map(|e| e.payload.len())),
-                Self::Dapr { .. } => 1,
-            };
-            let (batch, after) = rest.split_at(take);
-            let result = match batch {
-                [one] => self.publish(topic, &one.user_id, &one.payload),
-                _ => {
-                    let payloads: Vec<&str> = batch.iter().map(|e| e.payload.as_str()).collect();
-                    self.publish(topic, "", &format!("[{}]", payloads.join(",")))
-                }
-            };
-            for event in batch {
-                outcome(event, &result);
+        let mut topics: Vec<&str> = Vec::new();
+        for event in events {
+            if !topics.contains(&event.topic.as_str()) {
+                topics.push(&event.topic);
             }
-            rest = after;
+        }
+        for topic in topics {
+            let of_topic: Vec<&OutboxEvent> = events.iter().filter(|e| e.topic == topic).collect();
+            let mut rest = of_topic.as_slice();
+            while !rest.is_empty() {
+                let take = match self {
+                    Self::Redis { .. } => batch_len(rest.iter().map(|e| e.payload.len())),
+                    Self::Dapr { .. } => 1,
+                };
+                let (batch, after) = rest.split_at(take);
+                let result = match batch {
+                    [one] => self.publish(topic, &one.user_id, &one.payload),
+                    _ => {
+                        let payloads: Vec<&str> =
+                            batch.iter().map(|e| e.payload.as_str()).collect();
+                        self.publish(topic, "", &format!("[{}]", payloads.join(",")))
+                    }
+                };
+                for event in batch {
+                    outcome(event, &result);
+                }
+                rest = after;
+            }
         }
     }
 }
@@ -282,7 +297,7 @@ fn publish_claimed(
     publisher: &mut Publisher,
     rows: &spin_sdk::pg4::RowSet,
 ) -> Result<Published, DbError> {
-    let claimed: Vec<Claimed> = rows
+    let claimed: Vec<OutboxEvent> = rows
         .rows
         .iter()
         .map(|row| {
@@ -290,7 +305,7 @@ fn publish_claimed(
                 Some(spin_sdk::pg4::DbValue::Str(s)) => s.clone(),
                 _ => String::new(),
             };
-            Claimed {
+            OutboxEvent {
                 id: text(0),
                 topic: text(1),
                 user_id: text(2),
@@ -298,41 +313,31 @@ fn publish_claimed(
             }
         })
         .collect();
-    // Per topic, in claim (id, so creation) order within each.
-    let mut topics: Vec<&str> = Vec::new();
-    for event in &claimed {
-        if !topics.contains(&event.topic.as_str()) {
-            topics.push(&event.topic);
-        }
-    }
     let mut report = Published::default();
     let mut delivered = Vec::new();
     let (mut expect_events, mut expect_consumers) = (Vec::new(), Vec::new());
     let mut failed = Vec::new();
-    for topic in topics {
-        let events: Vec<&Claimed> = claimed.iter().filter(|e| e.topic == topic).collect();
-        publisher.publish_in_batches(topic, &events, |event, result| match result {
-            Ok(()) => {
-                report.delivered += 1;
-                if let Ok(topic) = Topic::parse(&event.topic) {
-                    for consumer in Consumer::expecting(topic) {
-                        expect_events.push(Some(event.id.clone()));
-                        expect_consumers.push(Some(consumer.as_str().to_owned()));
-                    }
+    publisher.publish_all(&claimed, |event, result| match result {
+        Ok(()) => {
+            report.delivered += 1;
+            if let Ok(topic) = Topic::parse(&event.topic) {
+                for consumer in Consumer::expecting(topic) {
+                    expect_events.push(Some(event.id.clone()));
+                    expect_consumers.push(Some(consumer.as_str().to_owned()));
                 }
-                delivered.push(Some(event.id.clone()));
             }
-            Err(err) => {
-                report.failed += 1;
-                crate::log::warn(
-                    "dispatcher",
-                    &err.to_string(),
-                    &[("event_id", &event.id), ("topic", &event.topic)],
-                );
-                failed.push((event.id.clone(), err.to_string()));
-            }
-        });
-    }
+            delivered.push(Some(event.id.clone()));
+        }
+        Err(err) => {
+            report.failed += 1;
+            crate::log::warn(
+                "dispatcher",
+                &err.to_string(),
+                &[("event_id", &event.id), ("topic", &event.topic)],
+            );
+            failed.push((event.id.clone(), err.to_string()));
+        }
+    });
     for (id, err) in failed {
         conn.execute(
             MARK_FAILED,
