@@ -1,5 +1,10 @@
 //! Retention: events older than `audit_retention_days` (default 90) are deleted by a daily
 //! tick, run by the cron trigger (`audit-cron`) or `POST /ticks/audit` (bearer `tick_token`).
+//!
+//! The same tick deletes every consumer's receipts (`consumer_receipts`) older than the
+//! retention whose event is gone from the audit log and the outbox and owed to no one: the audit
+//! log is the furthest back replay can reach, so past it a receipt protects nothing, and
+//! without this the table would grow by a row per event per consumer forever.
 
 use platform::config;
 use platform::db::{self, DbError};
@@ -33,17 +38,32 @@ pub fn retention_days() -> Result<i64, config::ConfigError> {
     config::days(RETENTION_DAYS, 90)
 }
 
-/// Deletes expired events; returns how many.
-pub fn run() -> Result<u64, RetentionError> {
+/// What a retention tick deleted.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Report {
+    /// Events past the retention.
+    pub deleted: u64,
+    /// Receipts whose event is gone everywhere.
+    pub receipts_deleted: u64,
+}
+
+/// Deletes expired events, then the receipts they leave spent.
+pub fn run() -> Result<Report, RetentionError> {
     let days = retention_days().map_err(RetentionError::Config)?;
     let conn = db::open().map_err(RetentionError::Db)?;
     let deleted = store::delete_older_than(&conn, days).map_err(RetentionError::Db)?;
+    let receipts_deleted = store::delete_spent_receipts(&conn, days).map_err(RetentionError::Db)?;
     platform::log::info(
         "audit",
-        &format!("retention: deleted {deleted} events older than {days} days"),
+        &format!(
+            "retention: deleted {deleted} events and {receipts_deleted} spent receipts older than {days} days"
+        ),
         &[],
     );
-    Ok(deleted)
+    Ok(Report {
+        deleted,
+        receipts_deleted,
+    })
 }
 
 /// `POST /ticks/audit`.
@@ -52,7 +72,7 @@ pub fn route(req: Request, _: Params) -> Response {
         return problem.into();
     }
     match run() {
-        Ok(deleted) => platform::response::json(200, &serde_json::json!({ "deleted": deleted })),
+        Ok(report) => platform::response::json(200, &report),
         Err(err) => {
             platform::log::error("audit", &format!("retention failed: {err}"), &[]);
             platform::problem::Problem::new(500).into()

@@ -60,6 +60,16 @@ fn one_sql() -> String {
     )
 }
 
+/// Receipts that can never matter again: older than `$1` days, for an event that no source
+/// can deliver any more (gone from the audit log and the outbox) and no consumer is still owed
+/// (no `event_deliveries` row, live or dead). Replay reads only the outbox and the audit log,
+/// and redelivery only what `event_deliveries` lists, so such a receipt guards nothing.
+const DELETE_SPENT_RECEIPTS: &str = "DELETE FROM consumer_receipts r \
+     WHERE r.processed_at < now() - $1::int8 * interval '1 day' \
+       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = r.event_id) \
+       AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = r.event_id) \
+       AND NOT EXISTS (SELECT 1 FROM event_deliveries d WHERE d.event_id = r.event_id)";
+
 const DELETE_OLD: &str =
     "DELETE FROM events WHERE created_at < now() - $1::int8 * interval '1 day'";
 
@@ -226,4 +236,11 @@ pub fn one(
 pub fn delete_older_than(conn: &Connection, days: i64) -> Result<u64, DbError> {
     conn.execute(DELETE_OLD, &[ParameterValue::Int64(days)])
         .map_err(|err| DbError::postgres("deleting expired events", err))
+}
+
+/// Deletes the receipts older than `days` whose event is gone everywhere (see
+/// [`DELETE_SPENT_RECEIPTS`]); returns how many.
+pub fn delete_spent_receipts(conn: &Connection, days: i64) -> Result<u64, DbError> {
+    conn.execute(DELETE_SPENT_RECEIPTS, &[ParameterValue::Int64(days)])
+        .map_err(|err| DbError::postgres("deleting spent receipts", err))
 }

@@ -148,12 +148,12 @@ impl Bus {
     }
 
     /// Ages the events `filter` selects past the 90-day retention, runs the audit's retention
-    /// tick, and returns how many it deleted.
+    /// tick, and returns its report (`deleted`, `receipts_deleted`).
     async fn expire_events(
         &self,
         filter: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-    ) -> i64 {
+    ) -> Value {
         self.sql()
             .await
             .execute(
@@ -168,7 +168,7 @@ impl Bus {
             .send(Method::POST, "/ticks/audit", Some("test-tick-token"), None)
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        body["deleted"].as_i64().unwrap()
+        body
     }
 
     async fn stored_events(&self) -> i64 {
@@ -437,7 +437,10 @@ async fn events_claimed_together_travel_as_batches_and_each_is_stored_once() {
             one => again.push(one),
         }
     }
-    assert_eq!(messages, 2, "150 events redelivered at once are two messages");
+    assert_eq!(
+        messages, 2,
+        "150 events redelivered at once are two messages"
+    );
     let ids = |events: &[Value]| {
         let mut ids: Vec<String> = events.iter().map(|e| e["id"].to_string()).collect();
         ids.sort();
@@ -779,7 +782,32 @@ async fn old_delivered_events_are_pruned_and_the_counters_keep_counting_them() {
         || async { bus.stored_events().await == 4 },
     )
     .await;
-    assert_eq!(bus.expire_events("true", &[]).await, 4);
+    // Every receipt is as old as its event; those of the two pruned events are now spent (no
+    // source left to replay them from, no consumer owed them) and go; the dead letter's and the
+    // recent event's stay.
+    sql.execute(
+        "UPDATE consumer_receipts SET processed_at = now() - interval '91 days'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let report = bus.expire_events("true", &[]).await;
+    assert_eq!(report["deleted"], 4);
+    assert_eq!(report["receipts_deleted"], 2);
+    let kept: Vec<String> = sql
+        .query(
+            "SELECT event_id::text FROM consumer_receipts ORDER BY event_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(
+        kept, left,
+        "the receipts of what may still be delivered stay"
+    );
     assert_eq!(metric(&bus.base, published).await, Some(4.0));
     assert_eq!(metric(&bus.base, persisted).await, Some(4.0));
 }
@@ -1014,10 +1042,8 @@ async fn replay_rebuilds_lost_state_once_and_dead_letters_can_be_retried() {
     }
     // Retention: nothing here is older than 90 days; with 1 day, an old event goes.
     let lost_id = lost.id().to_string();
-    assert_eq!(
-        bus.expire_events("id = $1::text::uuid", &[&lost_id]).await,
-        1
-    );
+    let report = bus.expire_events("id = $1::text::uuid", &[&lost_id]).await;
+    assert_eq!(report["deleted"], 1);
     assert_eq!(bus.stored_events().await, 4);
 }
 
