@@ -389,6 +389,29 @@ async fn every_event_reaches_the_audit_log_once_even_when_delivered_twice() {
     }
 }
 
+/// Reads messages from `channel` until they hold `count` events (a message is one event or a
+/// JSON batch of them), each within `secs`; returns how many messages that took and the events.
+async fn messages_until(
+    channel: &mut e2e::Subscriber,
+    count: usize,
+    secs: u64,
+) -> (usize, Vec<Value>) {
+    let (mut messages, mut events) = (0, Vec::new());
+    while events.len() < count {
+        let payload = channel
+            .next(Duration::from_secs(secs))
+            .await
+            .unwrap()
+            .expect("the dispatcher publishes the events");
+        messages += 1;
+        match serde_json::from_str(&payload).unwrap() {
+            Value::Array(batch) => events.extend(batch),
+            one => events.push(one),
+        }
+    }
+    (messages, events)
+}
+
 #[tokio::test]
 async fn events_claimed_together_travel_as_batches_and_each_is_stored_once() {
     let redis = TestRedis::start().await.unwrap();
@@ -400,19 +423,7 @@ async fn events_claimed_together_travel_as_batches_and_each_is_stored_once() {
     // the CloudEvents JSON batch format, at most 100 to a message, in the order written.
     let events: Vec<CloudEvent> = (0..150).map(|_| event(Topic::TaskCreated, user)).collect();
     bus.enqueue_all(&events).await;
-    let (mut messages, mut received) = (0, Vec::new());
-    while received.len() < events.len() {
-        let payload = channel
-            .next(Duration::from_secs(10))
-            .await
-            .unwrap()
-            .expect("the dispatcher publishes the events");
-        messages += 1;
-        match serde_json::from_str(&payload).unwrap() {
-            Value::Array(batch) => received.extend(batch),
-            one => received.push(one),
-        }
-    }
+    let (messages, received) = messages_until(&mut channel, events.len(), 10).await;
     assert_eq!(messages, 2, "150 events claimed at once are two messages");
     let sent: Vec<Value> = events.iter().map(CloudEvent::to_json).collect();
     assert_eq!(received, sent, "every event, unchanged and in order");
@@ -424,19 +435,7 @@ async fn events_claimed_together_travel_as_batches_and_each_is_stored_once() {
     // `reminders`, which the topic also expects, does not run here: 5 s after publication the
     // dispatcher publishes the events again for it, batched the same way, and the audit
     // consumer, which has them already, stores nothing twice.
-    let (mut messages, mut again) = (0, Vec::new());
-    while again.len() < events.len() {
-        let payload = channel
-            .next(Duration::from_secs(15))
-            .await
-            .unwrap()
-            .expect("the dispatcher redelivers the events");
-        messages += 1;
-        match serde_json::from_str(&payload).unwrap() {
-            Value::Array(batch) => again.extend(batch),
-            one => again.push(one),
-        }
-    }
+    let (messages, again) = messages_until(&mut channel, events.len(), 15).await;
     assert_eq!(
         messages, 2,
         "150 events redelivered at once are two messages"
