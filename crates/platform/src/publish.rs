@@ -119,13 +119,8 @@ impl Publisher {
         })
     }
 
-    /// Publishes one event's JSON on its topic.
-    pub fn publish(
-        &mut self,
-        topic: &str,
-        user_id: &str,
-        payload: &str,
-    ) -> Result<(), PublishError> {
+    /// Publishes one message (an event's JSON, or a batch's) on its topic.
+    fn publish(&mut self, topic: &str, user_id: &str, payload: &str) -> Result<(), PublishError> {
         match self {
             Self::Redis {
                 address,
@@ -172,7 +167,7 @@ impl Publisher {
 }
 
 /// An event to publish, as the outbox (or the audit log) holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct OutboxEvent {
     /// The CloudEvent id.
     pub id: String,
