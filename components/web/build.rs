@@ -4,7 +4,7 @@
 //! - The app is built into `$OUT_DIR/dist`, never into the source tree, so a native build
 //!   (`cargo test`, `cargo clippy`) and the `wasm32-wasip2` build can run at the same time without
 //!   writing over each other's files.
-//! - `npm install` runs first when `web/node_modules` is missing, so a fresh clone needs only Node.js.
+//! - `npm ci` runs first when `web/node_modules` is missing, so a fresh clone needs only Node.js.
 //! - `TODO_WEB_DIST=/path/to/dist` embeds an app built elsewhere instead (no Node.js needed).
 //! - Each asset is compressed here, once, with brotli and gzip; a variant is kept only when it is
 //!   clearly smaller than the original. Its ETag is a SHA-256 prefix of its bytes.
@@ -94,12 +94,12 @@ fn main() {
     fs::write(out_dir.join("assets.rs"), table).expect("writing OUT_DIR/assets.rs");
 }
 
-/// `npm install` when needed (not `npm ci`: `.ci/run` says why), then the app's own build
-/// script (type check and Vite) into `dist`.
+/// `npm ci` when `node_modules` is missing (it installs exactly what the lock file pins and never
+/// rewrites it), then the app's own build script (type check and Vite) into `dist`.
 fn build_app(app_dir: &Path, dist: &Path) {
     if !app_dir.join("node_modules").is_dir() {
         run(Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund"])
+            .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(app_dir));
     }
     run(Command::new("npm")
