@@ -4,8 +4,10 @@
 //! - `cargo xtask up [--listen ADDR]`: build, make sure PostgreSQL and Redis are up (starting
 //!   local ones when installed), create the database, generate local secrets, migrate, and serve
 //!   the app (default <http://127.0.0.1:3000>).
-//! - `cargo xtask test [ARGS...]`: make sure the services are up, build the components (and the
-//!   host's test components), then `cargo test --workspace ARGS...`.
+//! - `cargo xtask test [ARGS...]`: make sure the services are up, install the tools the tests
+//!   need ([`tools`]), build the components (and the host's test components), then
+//!   `cargo test --no-fail-fast --workspace ARGS...`, ending with a summary of every suite
+//!   ([`summary`]).
 //! - `cargo xtask secrets`: only generate `.spin-local/secrets.env` (for running under real Spin).
 //!
 //! # Layout
@@ -13,6 +15,8 @@
 //! - [`workspace`]: where things are, and the cargo invocations that build them.
 //! - [`services`]: PostgreSQL and Redis: reachability, starting local servers, the database.
 //! - [`secrets`]: the generated per-checkout secrets for local runs.
+//! - [`tools`]: npm packages, Python tools, Chromium and CRD files for the tests.
+//! - [`summary`]: runs `cargo test` and tells which suites failed.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -22,6 +26,8 @@ use anyhow::{Context, bail};
 
 mod secrets;
 mod services;
+mod summary;
+mod tools;
 mod workspace;
 
 use workspace::Workspace;
@@ -32,7 +38,8 @@ usage: cargo xtask <command>
 commands:
   build                 build every component for wasm32-wasip2 (release) and spin-host
   up [--listen ADDR]    build, start PostgreSQL/Redis if needed, migrate, serve (default 127.0.0.1:3000)
-  test [ARGS...]        start PostgreSQL/Redis if needed, build components, cargo test --workspace ARGS...
+  test [ARGS...]        start PostgreSQL/Redis if needed, install test tools, build components,
+                        cargo test --no-fail-fast --workspace ARGS..., then a summary
   secrets               write .spin-local/secrets.env (jwt_secret, tick_token) if missing
 
 environment:
@@ -115,10 +122,12 @@ fn test(rest: &[OsString]) -> anyhow::Result<ExitCode> {
     services::ensure_running(&config)?;
     services::ensure_database(&config.db_url)?;
     services::drop_test_databases(&config.db_url, "e2e_")?;
+    let tools = tools::prepare(&ws)?;
     ws.build_components()?;
 
     let mut cargo = ws.cargo();
-    cargo.arg("test");
+    // Every test binary runs even when one fails, so one broken suite hides no other result.
+    cargo.args(["test", "--no-fail-fast"]);
     // `--workspace` unless the caller picked packages themselves.
     let picks_packages = rest.iter().any(|arg| {
         let arg = arg.to_string_lossy();
@@ -128,17 +137,14 @@ fn test(rest: &[OsString]) -> anyhow::Result<ExitCode> {
         cargo.arg("--workspace");
     }
     cargo.args(rest);
+    cargo.envs(tools.env);
     println!("xtask: {}", workspace::display(&cargo));
-    let status = cargo.status().context("running cargo test")?;
-    Ok(if status.success() {
+    let summary = summary::run(cargo).context("running cargo test")?;
+    summary.print();
+    Ok(if summary.passed() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(
-            status
-                .code()
-                .and_then(|c| u8::try_from(c).ok())
-                .unwrap_or(1),
-        )
+        ExitCode::FAILURE
     })
 }
 

@@ -113,6 +113,12 @@ pub fn drop_test_databases(db_url: &str, prefix: &str) -> anyhow::Result<()> {
         .iter()
         .map(|row| row.get(0))
         .collect();
+    // A name carries the pid of the test process that made it (`e2e::unique`): the databases of
+    // a test run still going, in another checkout say, are left alone.
+    let names: Vec<String> = names
+        .into_iter()
+        .filter(|name| !made_by_a_live_process(name, prefix))
+        .collect();
     for name in &names {
         client
             .batch_execute(&format!(
@@ -125,6 +131,18 @@ pub fn drop_test_databases(db_url: &str, prefix: &str) -> anyhow::Result<()> {
         println!("xtask: dropped {} leftover test database(s)", names.len());
     }
     Ok(())
+}
+
+/// Whether `name` (`<prefix><pid>_...`) was made by a process that is still running here.
+fn made_by_a_live_process(name: &str, prefix: &str) -> bool {
+    let pid = name
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split('_').next())
+        .and_then(|pid| pid.parse::<u32>().ok());
+    match pid {
+        Some(pid) => Path::new(&format!("/proc/{pid}")).exists(),
+        None => false,
+    }
 }
 
 fn quote_identifier(name: &str) -> String {
@@ -351,6 +369,15 @@ mod tests {
             host: host.to_owned(),
             port,
         }
+    }
+
+    #[test]
+    fn only_databases_of_finished_test_processes_are_left_behind() {
+        let me = std::process::id();
+        assert!(made_by_a_live_process(&format!("e2e_{me}_123_0"), "e2e_"));
+        // Pids above the kernel's maximum (4194304) never run.
+        assert!(!made_by_a_live_process("e2e_999999999_123_0", "e2e_"));
+        assert!(!made_by_a_live_process("e2e_notapid", "e2e_"));
     }
 
     #[test]

@@ -201,8 +201,9 @@ pub fn validate_builtin(objects: &[&Object]) -> Result<Vec<String>> {
     file.flush()
         .context("cannot write the objects to validate")?;
     let path = file.path().to_string_lossy().into_owned();
-    const INSTALL: &str = "install it with `python3 -m pip install kubernetes-validate==1.37.0` \
-                           (.ci/run does); it carries the Kubernetes schemas and works offline";
+    const INSTALL: &str = "run `cargo xtask test`, which installs it into target/py-tools and puts \
+                           that first on PATH (or `python3 -m pip install kubernetes-validate==1.37.0`); \
+                           it carries the Kubernetes schemas and works offline";
     // As a module rather than its console script, which a pyenv shim may not expose yet.
     let output = project::run(
         "python3",

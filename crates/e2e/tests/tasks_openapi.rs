@@ -3,7 +3,7 @@
 //! registers, and schemathesis, run against the live app, finds no server error and no response
 //! the document does not allow.
 //!
-//! schemathesis is a Python tool: `.ci/run` installs it into `target/schemathesis` (a venv);
+//! schemathesis is a Python tool: `cargo xtask test` installs it into `target/py-tools` (a venv);
 //! set `SCHEMATHESIS` to use another `st`. Without it the second test fails, on purpose: a
 //! contract test that silently skips proves nothing.
 
@@ -86,7 +86,7 @@ fn the_document_describes_exactly_the_routes_of_the_route_table() {
 fn schemathesis() -> PathBuf {
     match std::env::var_os("SCHEMATHESIS") {
         Some(path) => PathBuf::from(path),
-        None => workspace_root().join("target/schemathesis/bin/st"),
+        None => workspace_root().join("target/py-tools/bin/st"),
     }
 }
 
@@ -95,7 +95,7 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_document
     let st = schemathesis();
     assert!(
         st.is_file(),
-        "schemathesis is not installed at {} (`.ci/run` installs it; or set SCHEMATHESIS)",
+        "schemathesis is not installed at {} (`cargo xtask test` installs it; or set SCHEMATHESIS)",
         st.display()
     );
     let db = TestDb::create().await.unwrap();
