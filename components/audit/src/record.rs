@@ -5,8 +5,8 @@
 //! Redis message may carry a batch of events (`platform::publish`); the whole batch is one
 //! statement.
 
-use domain::event::{CloudEvent, Consumer, Topic};
-use platform::consume::{self, DaprStatus, Outcome};
+use domain::event::{CloudEvent, Consumer};
+use platform::consume::{self, Outcome};
 use platform::db::DbError;
 use spin_sdk::http::{Params, Request, Response};
 
@@ -80,39 +80,12 @@ pub fn from_redis(payload: &[u8]) -> Result<(), String> {
     failure
 }
 
-/// `POST /events/audit/{topic}`: a Dapr delivery. Replies per Dapr's contract: SUCCESS when
-/// stored (or already stored), DROP when it can never be stored (not an event, or not the
-/// route's topic), RETRY when the database failed.
+/// `POST /events/audit/{topic}`: a Dapr delivery ([`consume::dapr_route`]: token, topic,
+/// Dapr's reply): SUCCESS when stored (or already stored), RETRY when the database failed.
 pub fn from_dapr(req: Request, params: Params) -> Response {
-    let event = match consume::from_dapr(&req) {
-        Ok(event) => event,
-        Err(err) => {
-            platform::log::warn(
-                "audit",
-                &format!("undecodable delivery dropped: {err}"),
-                &[],
-            );
-            return DaprStatus::Drop.into_response();
-        }
-    };
-    let route_topic = params.get("topic").and_then(|t| Topic::parse(t).ok());
-    if route_topic != Some(event.topic()) {
-        platform::log::warn(
-            "audit",
-            "delivery on another topic's route dropped",
-            &[("event_id", &event.id().to_string())],
-        );
-        return DaprStatus::Drop.into_response();
-    }
-    match store_once(std::slice::from_ref(&event), "dapr") {
-        Ok(_) => DaprStatus::Success.into_response(),
-        Err(err) => {
-            platform::log::error(
-                "audit",
-                &format!("storing failed: {err}"),
-                &[("event_id", &event.id().to_string())],
-            );
-            DaprStatus::Retry.into_response()
-        }
-    }
+    consume::dapr_route(CONSUMER, &req, &params, |event| {
+        store_once(std::slice::from_ref(event), "dapr")
+            .map(|_| ())
+            .map_err(consume::Failure::transient)
+    })
 }

@@ -66,16 +66,7 @@ pub fn run() -> Result<Report, RetentionError> {
     })
 }
 
-/// `POST /ticks/audit`.
+/// `POST /ticks/audit` (the `tick_token`, [`platform::tick::route`]).
 pub fn route(req: Request, _: Params) -> Response {
-    if let Err(problem) = platform::tick::authorize(&req) {
-        return problem.into();
-    }
-    match run() {
-        Ok(report) => platform::response::json(200, &report),
-        Err(err) => {
-            platform::log::error("audit", &format!("retention failed: {err}"), &[]);
-            platform::problem::Problem::new(500).into()
-        }
-    }
+    platform::tick::route("audit", &req, run)
 }

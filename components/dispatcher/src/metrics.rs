@@ -157,8 +157,12 @@ pub fn render(metric: &Metric, samples: &[(String, f64)], out: &mut String) {
     }
 }
 
-/// `GET /metrics`.
-pub fn route(_: Request, _: Params) -> Response {
+/// `GET /metrics`, for Prometheus: it runs database aggregates, so like every internal route it
+/// needs the `tick_token` (`Authorization: Bearer`, which the PodMonitor sends).
+pub fn route(req: Request, _: Params) -> Response {
+    if let Err(problem) = platform::internal::authorize(&req) {
+        return problem.into();
+    }
     let result = (|| -> Result<String, db::DbError> {
         let conn = db::open()?;
         let mut out = String::new();

@@ -143,16 +143,7 @@ pub fn run() -> Result<TickReport, TickError> {
     Ok(report)
 }
 
-/// `POST /ticks/dispatcher` (bearer `tick_token`).
+/// `POST /ticks/dispatcher` (the `tick_token`, [`platform::tick::route`]).
 pub fn route(req: Request, _: Params) -> Response {
-    if let Err(problem) = platform::tick::authorize(&req) {
-        return problem.into();
-    }
-    match run() {
-        Ok(report) => platform::response::json(200, &report),
-        Err(err) => {
-            platform::log::error("dispatcher", &format!("tick failed: {err}"), &[]);
-            platform::problem::Problem::new(500).into()
-        }
-    }
+    platform::tick::route("dispatcher", &req, run)
 }

@@ -21,79 +21,47 @@ pub mod intake;
 pub mod routes;
 pub mod store;
 
-use platform::consume::{self, DaprStatus};
-use spin_sdk::http::{Method, Request, Response};
+use domain::event::Consumer;
+use platform::consume::{self, Failure};
+use platform::problem::Problem;
+use spin_sdk::http::{Params, Request, Response};
 
-/// The HTTP entry point (exported only for WebAssembly, as in `api`).
+/// The HTTP entry point (exported only for WebAssembly, as in `api`): the user routes of
+/// [`routes`], Dapr's deliveries and the tick.
 #[cfg_attr(target_arch = "wasm32", spin_sdk::http_component)]
-pub async fn handle(req: Request) -> Response {
-    let path = req.path().to_owned();
-    if path.starts_with("/events/notifier/") && *req.method() == Method::Post {
-        return deliver_route(req).await;
-    }
-    if path == "/ticks/notifier" && *req.method() == Method::Post {
-        return tick_route(req).await;
-    }
-    if path == "/ticks/notifier" && *req.method() == Method::Options {
-        // Dapr's start-up probe of its cron binding's route (platform::tick::binding_probe).
-        return platform::tick::binding_probe();
-    }
-    routes::router().handle(req)
+pub fn handle(req: Request) -> Response {
+    let mut router = routes::router();
+    router.post("/events/notifier/:topic", deliver_route);
+    router.post("/ticks/notifier", tick_route);
+    router.options("/ticks/notifier", |_: Request, _: Params| {
+        platform::tick::binding_probe()
+    });
+    router.any("/*", |req: Request, _: Params| {
+        Problem::not_found().with_detail(format!("No route for {}.", req.path()))
+    });
+    router.handle(req)
 }
 
-/// A Dapr delivery of a fired event: `SUCCESS`, `DROP` (not an event) or `RETRY`.
-async fn deliver_route(req: Request) -> Response {
-    let status = match consume::from_dapr(&req) {
-        Err(problem) => {
-            platform::log::warn("notifier", &format!("dropping a delivery: {problem}"), &[]);
-            DaprStatus::Drop
-        }
-        Ok(event) => match intake::handle(&event).await {
-            Ok(()) => DaprStatus::Success,
-            Err(err) => {
-                platform::log::error(
-                    "notifier",
-                    &format!("delivery failed, Dapr will retry: {err}"),
-                    &[],
-                );
-                DaprStatus::Retry
-            }
-        },
-    };
-    status.into_response()
+/// One fired event, taken in ([`intake::handle`]).
+fn take_in(event: &domain::event::CloudEvent) -> Result<(), Failure> {
+    spin_sdk::http::run(intake::handle(event)).map_err(Failure::transient)
 }
 
-/// `POST /ticks/notifier` with `Authorization: Bearer <tick_token>`.
-async fn tick_route(req: Request) -> Response {
-    if let Err(problem) = platform::tick::authorize(&req) {
-        return problem.into();
-    }
-    match deliver::run(None).await {
-        Ok(report) => platform::response::json(200, &report),
-        Err(err) => err.into(),
-    }
+/// A Dapr delivery of a fired event ([`consume::dapr_route`]: token, topic, Dapr's reply).
+fn deliver_route(req: Request, params: Params) -> Response {
+    consume::dapr_route(Consumer::Notifier, &req, &params, take_in)
 }
 
-/// The Redis trigger: one message per fired reminder, or a batch of them, handled in order. An
-/// event whose handling fails is left to the dispatcher's redelivery and does not stop the rest.
+/// `POST /ticks/notifier`: one retry tick ([`platform::tick::route`]).
+fn tick_route(req: Request, _: Params) -> Response {
+    platform::tick::route("notifier", &req, || spin_sdk::http::run(deliver::run(None)))
+}
+
+/// The Redis trigger: one message per fired reminder, or a batch of them, handled in order
+/// ([`consume::redis_message`]).
 #[cfg_attr(target_arch = "wasm32", spin_sdk::redis_component)]
-pub async fn on_message(message: Vec<u8>) -> Result<(), String> {
-    let mut outcome = Ok(());
-    for decoded in consume::from_redis(&message) {
-        match decoded {
-            Ok(event) => {
-                if let Err(err) = intake::handle(&event).await {
-                    outcome = Err(err.to_string());
-                }
-            }
-            Err(problem) => platform::log::warn(
-                "notifier",
-                &format!("ignoring a Redis message: {problem}"),
-                &[],
-            ),
-        }
-    }
-    outcome
+pub fn on_message(message: Vec<u8>) -> Result<(), String> {
+    consume::redis_message(Consumer::Notifier, &message, take_in)
 }
 
 // The cron trigger (`notifier-cron` in spin.toml) runs the same tick as `POST /ticks/notifier`.

@@ -25,9 +25,6 @@ pub fn router() -> Router {
     router.get("/api/notifications/history", history);
     router.post("/api/notifications/read-all", read_all);
     router.post("/api/notifications/:id/read", read);
-    router.any("/*", |req: Request, _: Params| {
-        platform::problem::Problem::not_found().with_detail(format!("No route for {}.", req.path()))
-    });
     router
 }
 

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 use domain::event::{CloudEvent, Consumer, Source, TaskCompleted, Topic};
 use domain::recurrence::PatternChanged;
-use platform::consume::{self, DaprStatus};
+use platform::consume::{self, Failure};
 use series::StoreError;
 use series::generate::{self, Origin};
 use series::store;
@@ -88,59 +88,31 @@ pub fn apply(event: &CloudEvent) -> Result<usize, DeliveryError> {
     Ok(made)
 }
 
-fn log_outcome(event: &CloudEvent, result: &Result<usize, DeliveryError>) {
-    let id = event.id().to_string();
-    let ids = [("event_id", id.as_str()), ("topic", event.topic().as_str())];
-    match result {
-        Ok(made) => platform::log::info(
-            "recurrence",
-            &format!("applied: {made} instances made"),
-            &ids,
-        ),
-        Err(err) => platform::log::error("recurrence", &format!("not applied: {err}"), &ids),
-    }
-}
-
-/// A Redis message: one event or a batch, applied in order. What cannot be decoded is logged
-/// and dropped; an event that fails is left to the dispatcher's redelivery and does not stop
-/// the rest.
-pub fn from_redis(payload: &[u8]) -> Result<(), String> {
-    let mut outcome = Ok(());
-    for decoded in consume::from_redis(payload) {
-        match decoded {
-            Ok(event) => {
-                let result = apply(&event);
-                log_outcome(&event, &result);
-                if let Err(err) = result {
-                    outcome = Err(err.to_string());
-                }
-            }
-            Err(err) => platform::log::warn(
+/// [`apply`], logged, with its error sorted for the delivery.
+fn apply_logged(event: &CloudEvent) -> Result<(), Failure> {
+    match apply(event) {
+        Ok(made) => {
+            let id = event.id().to_string();
+            let ids = [("event_id", id.as_str()), ("topic", event.topic().as_str())];
+            platform::log::info(
                 "recurrence",
-                &format!("undecodable message dropped: {err}"),
-                &[],
-            ),
+                &format!("applied: {made} instances made"),
+                &ids,
+            );
+            Ok(())
         }
+        Err(DeliveryError::Payload(why)) => Err(Failure::Unusable(why)),
+        Err(err @ DeliveryError::Store(_)) => Err(Failure::transient(err)),
     }
-    outcome
 }
 
-/// `POST /events/recurrence/{topic}`: a Dapr delivery. SUCCESS when applied (or already),
-/// DROP when it can never be (not an event, another topic's route, an unusable payload),
-/// RETRY when the database failed.
+/// A Redis message: one event or a batch, applied in order ([`consume::redis_message`]).
+pub fn from_redis(payload: &[u8]) -> Result<(), String> {
+    consume::redis_message(CONSUMER, payload, apply_logged)
+}
+
+/// `POST /events/recurrence/{topic}`: a Dapr delivery ([`consume::dapr_route`]): SUCCESS when
+/// applied (or already), DROP when it can never be, RETRY when the database failed.
 pub fn from_dapr(req: Request, params: Params) -> Response {
-    let Ok(event) = consume::from_dapr(&req) else {
-        return DaprStatus::Drop.into_response();
-    };
-    let route_topic = params.get("topic").and_then(|t| Topic::parse(t).ok());
-    if route_topic != Some(event.topic()) || !CONSUMER.consumes(event.topic()) {
-        return DaprStatus::Drop.into_response();
-    }
-    let result = apply(&event);
-    log_outcome(&event, &result);
-    match result {
-        Ok(_) => DaprStatus::Success.into_response(),
-        Err(DeliveryError::Payload(_)) => DaprStatus::Drop.into_response(),
-        Err(DeliveryError::Store(_)) => DaprStatus::Retry.into_response(),
-    }
+    consume::dapr_route(CONSUMER, &req, &params, apply_logged)
 }

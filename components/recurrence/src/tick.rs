@@ -89,19 +89,11 @@ pub fn run_at(now: DateTime<Utc>, horizon_days: u32) -> Result<TickReport, Store
     Ok(report)
 }
 
-/// `POST /ticks/recurrence` (bearer `tick_token`).
+/// `POST /ticks/recurrence` (the `tick_token`, [`platform::tick::route`]).
 pub fn route(req: Request, _: Params) -> Response {
-    if let Err(problem) = platform::tick::authorize(&req) {
-        return problem.into();
-    }
-    match run() {
-        Ok(report) => platform::response::json(
-            200,
-            &serde_json::json!({ "patterns": report.patterns, "instances": report.instances }),
-        ),
-        Err(err) => {
-            platform::log::error("recurrence", &format!("tick failed: {err}"), &[]);
-            platform::problem::Problem::new(500).into()
-        }
-    }
+    platform::tick::route("recurrence", &req, || {
+        run().map(|report| {
+            serde_json::json!({ "patterns": report.patterns, "instances": report.instances })
+        })
+    })
 }

@@ -21,8 +21,8 @@ pub mod routes;
 pub mod store;
 pub mod tick;
 
-use domain::event::{CloudEvent, EventData, EventHeader, EventId, Source};
-use platform::consume::{self, DaprStatus};
+use domain::event::{CloudEvent, Consumer, EventData, EventHeader, EventId, Source};
+use platform::consume::{self, Failure};
 use platform::problem::Problem;
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::pg4::Connection;
@@ -54,62 +54,26 @@ pub fn handle(req: Request) -> Response {
     router.handle(req)
 }
 
-/// A Dapr delivery of one task event. `SUCCESS` when handled (or a duplicate), `DROP` for a body
-/// that is not an event (retrying cannot help), `RETRY` when the database failed.
-fn deliver(req: Request, _: Params) -> Response {
-    let status = match consume::from_dapr(&req) {
-        Err(problem) => {
-            platform::log::warn("reminders", &format!("dropping a delivery: {problem}"), &[]);
-            DaprStatus::Drop
-        }
-        Ok(event) => match planning::handle(&event) {
-            Ok(()) => DaprStatus::Success,
-            Err(err) => {
-                platform::log::error(
-                    "reminders",
-                    &format!("delivery failed, Dapr will retry: {err}"),
-                    &[],
-                );
-                DaprStatus::Retry
-            }
-        },
-    };
-    status.into_response()
+/// A Dapr delivery of one task event ([`consume::dapr_route`]: token, topic, Dapr's reply).
+fn deliver(req: Request, params: Params) -> Response {
+    consume::dapr_route(Consumer::Reminders, &req, &params, |event| {
+        planning::handle(event).map_err(Failure::transient)
+    })
 }
 
-/// `POST /ticks/reminders` with `Authorization: Bearer <tick_token>`: one tick, for Dapr's cron
-/// binding or a Kubernetes CronJob (SpinKube's shim has no cron trigger).
+/// `POST /ticks/reminders`: one tick, for Dapr's cron binding or a Kubernetes CronJob
+/// (SpinKube's shim has no cron trigger).
 fn tick_route(req: Request, _: Params) -> Response {
-    if let Err(problem) = platform::tick::authorize(&req) {
-        return problem.into();
-    }
-    match tick::run() {
-        Ok(report) => platform::response::json(200, &report),
-        Err(err) => err.into(),
-    }
+    platform::tick::route("reminders", &req, tick::run)
 }
 
-/// The Redis trigger: one message per task event, or a batch of them, handled in order. An
-/// event whose handling fails is left to the dispatcher's redelivery and does not stop the rest.
+/// The Redis trigger: one message per task event, or a batch of them, handled in order
+/// ([`consume::redis_message`]).
 #[cfg_attr(target_arch = "wasm32", spin_sdk::redis_component)]
 pub fn on_message(message: Vec<u8>) -> Result<(), String> {
-    let mut outcome = Ok(());
-    for decoded in consume::from_redis(&message) {
-        match decoded {
-            Ok(event) => {
-                if let Err(err) = planning::handle(&event) {
-                    outcome = Err(err.to_string());
-                }
-            }
-            // A message that is not an event is logged and dropped: failing would not make it one.
-            Err(problem) => platform::log::warn(
-                "reminders",
-                &format!("ignoring a Redis message: {problem}"),
-                &[],
-            ),
-        }
-    }
-    outcome
+    consume::redis_message(Consumer::Reminders, &message, |event| {
+        planning::handle(event).map_err(Failure::transient)
+    })
 }
 
 // The cron trigger (`reminders-cron` in spin.toml) runs the same tick as `POST /ticks/reminders`.

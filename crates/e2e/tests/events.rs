@@ -629,6 +629,8 @@ mod dapr {
         let response = reqwest::Client::new()
             .post(format!("{app}/events/audit/{topic}"))
             .header("content-type", "application/cloudevents+json")
+            // Dapr presents its app token, which is the tick token.
+            .header("dapr-api-token", "test-tick-token")
             .body(event.to_string())
             .send()
             .await
@@ -706,7 +708,10 @@ async fn the_dapr_transport_publishes_and_delivers_by_dapr_s_contract() {
 
 /// The value of an unlabelled or labelled sample in `/metrics`, if present.
 async fn metric(base: &str, sample: &str) -> Option<f64> {
-    let text = reqwest::get(format!("{base}/metrics"))
+    let text = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth("test-tick-token")
+        .send()
         .await
         .unwrap()
         .text()

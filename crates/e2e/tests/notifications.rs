@@ -265,6 +265,8 @@ impl Env {
             .client
             .post(format!("{}/events/reminders/tasks.task.created", self.base))
             .header("content-type", "application/cloudevents+json")
+            // Dapr presents its app token, which is the tick token.
+            .header("dapr-api-token", "test-tick-token")
             .body(event.to_string())
             .send()
             .await
@@ -433,6 +435,8 @@ async fn a_fired_reminder_arrives_once_in_app_by_email_and_by_signed_webhook() {
             env.base
         ))
         .header("content-type", "application/cloudevents+json")
+        // Dapr presents its app token, which is the tick token.
+        .header("dapr-api-token", "test-tick-token")
         .body(stored)
         .send()
         .await
@@ -449,6 +453,7 @@ async fn a_fired_reminder_arrives_once_in_app_by_email_and_by_signed_webhook() {
     let metrics = env
         .client
         .get(format!("{}/metrics", env.base))
+        .bearer_auth("test-tick-token")
         .send()
         .await
         .unwrap()

@@ -138,6 +138,8 @@ impl Env {
             .client
             .post(format!("{}/events/reminders/{topic}", self.base))
             .header("content-type", "application/cloudevents+json")
+            // Dapr presents its app token, which is the tick token.
+            .header("dapr-api-token", "test-tick-token")
             .body(event.to_string())
             .send()
             .await

@@ -11,9 +11,9 @@
 //! and reads a 2xx reply's `{"status": "SUCCESS" | "RETRY" | "DROP"}` (an empty 2xx is
 //! SUCCESS, 404 is DROP, any other status is RETRY). [`DaprStatus`] is that reply.
 
-use domain::event::{CloudEvent, Consumer};
+use domain::event::{CloudEvent, Consumer, Topic};
 use domain::field::FieldErrors;
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{Params, Request, Response};
 use spin_sdk::pg4::{Connection, ParameterValue};
 
 use crate::db::{self, DbError};
@@ -128,6 +128,123 @@ where
         effects(conn)?;
         Ok(Outcome::Applied)
     })
+}
+
+/// Why one event was not applied, which decides what becomes of its delivery.
+#[derive(Debug)]
+pub enum Failure {
+    /// It can never be applied (its payload is not what its topic carries): drop it.
+    Unusable(String),
+    /// It failed for now (the database): deliver it again.
+    Transient(String),
+}
+
+impl Failure {
+    /// A failure a redelivery may cure.
+    pub fn transient(err: impl std::fmt::Display) -> Self {
+        Self::Transient(err.to_string())
+    }
+}
+
+/// `POST /events/<component>/<topic>`: a Dapr delivery to `consumer`, the one entry point of
+/// every consumer component.
+///
+/// - The caller must present the `tick_token` as Dapr's app token ([`crate::internal`]):
+///   otherwise 401 problem+json, and nothing is decoded or stored.
+/// - A body that is not an event, an event on another topic's route, or a topic `consumer`
+///   does not consume is answered `DROP` (retrying cannot help) and logged.
+/// - Otherwise `handle` applies it: `SUCCESS`, or `DROP`/`RETRY` after its [`Failure`].
+pub fn dapr_route(
+    consumer: Consumer,
+    req: &Request,
+    params: &Params,
+    handle: impl FnOnce(&CloudEvent) -> Result<(), Failure>,
+) -> Response {
+    if let Err(problem) = crate::internal::authorize(req) {
+        return problem.into();
+    }
+    let component = consumer.as_str();
+    let event = match from_dapr(req) {
+        Ok(event) => event,
+        Err(err) => {
+            crate::log::warn(
+                component,
+                &format!("undecodable delivery dropped: {err}"),
+                &[],
+            );
+            return DaprStatus::Drop.into_response();
+        }
+    };
+    let id = event.id().to_string();
+    let ids = [("event_id", id.as_str()), ("topic", event.topic().as_str())];
+    let route_topic = params.get("topic").and_then(|t| Topic::parse(t).ok());
+    if route_topic != Some(event.topic()) || !consumer.consumes(event.topic()) {
+        crate::log::warn(
+            component,
+            "delivery on another topic's route, or of a topic not consumed here, dropped",
+            &ids,
+        );
+        return DaprStatus::Drop.into_response();
+    }
+    let status = match handle(&event) {
+        Ok(()) => DaprStatus::Success,
+        Err(Failure::Unusable(why)) => {
+            crate::log::warn(component, &format!("unusable event dropped: {why}"), &ids);
+            DaprStatus::Drop
+        }
+        Err(Failure::Transient(why)) => {
+            crate::log::error(
+                component,
+                &format!("not applied, Dapr will retry: {why}"),
+                &ids,
+            );
+            DaprStatus::Retry
+        }
+    };
+    status.into_response()
+}
+
+/// A Redis message to `consumer`: one event or a batch, each handed to `handle` in order. What
+/// cannot be decoded, what `consumer` does not consume and what is unusable is logged and
+/// dropped; an event that fails for now is left to the dispatcher's redelivery and does not
+/// stop the rest, but makes the message an `Err` (which the host logs).
+pub fn redis_message(
+    consumer: Consumer,
+    payload: &[u8],
+    mut handle: impl FnMut(&CloudEvent) -> Result<(), Failure>,
+) -> Result<(), String> {
+    let component = consumer.as_str();
+    let mut outcome = Ok(());
+    for decoded in from_redis(payload) {
+        let event = match decoded {
+            Ok(event) => event,
+            Err(err) => {
+                crate::log::warn(component, &format!("undecodable event dropped: {err}"), &[]);
+                continue;
+            }
+        };
+        let id = event.id().to_string();
+        let ids = [("event_id", id.as_str()), ("topic", event.topic().as_str())];
+        if !consumer.consumes(event.topic()) {
+            crate::log::warn(
+                component,
+                "event of a topic not consumed here dropped",
+                &ids,
+            );
+            continue;
+        }
+        match handle(&event) {
+            Ok(()) => {}
+            Err(Failure::Unusable(why)) => {
+                crate::log::warn(component, &format!("unusable event dropped: {why}"), &ids);
+            }
+            Err(Failure::Transient(why)) => {
+                crate::log::error(component, &format!("not applied: {why}"), &ids);
+                outcome = Err(why);
+            }
+        }
+    }
+    outcome
 }
 
 /// A subscriber's reply to a Dapr delivery.

@@ -22,7 +22,8 @@
 //! - [`publish`]: publishing outbox rows on the `event_bus` transport (Redis or Dapr): the
 //!   dispatcher's tick and the inline fast path after a commit.
 //! - [`response`]: plain JSON responses.
-//! - [`tick`]: the bearer-token check of the HTTP tick routes.
+//! - [`internal`]: the token every internal route (ticks, Dapr deliveries, `/metrics`) demands.
+//! - [`tick`]: the HTTP tick route and the cron trigger's export, one code path for both.
 #![deny(missing_docs)]
 
 pub mod auth;
@@ -31,6 +32,7 @@ pub mod config;
 pub mod consume;
 pub mod db;
 pub mod error;
+pub mod internal;
 pub mod log;
 pub mod outbox;
 pub mod problem;
